@@ -1,0 +1,35 @@
+//===- Passes.h - nn graph transformations ----------------------*- C++ -*-===//
+#ifndef PTXNET_DIALECT_NN_TRANSFORMS_PASSES_H
+#define PTXNET_DIALECT_NN_TRANSFORMS_PASSES_H
+
+#include "ptxnet/Dialect/NN/IR/NNOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace ptxnet::nn {
+
+#define GEN_PASS_DECL
+#include "ptxnet/Dialect/NN/Transforms/Passes.h.inc"
+
+/// Options of the graph-level fusion pipeline.
+struct FusionPipelineOptions
+    : public mlir::PassPipelineOptions<FusionPipelineOptions> {
+  Option<std::string> weights{
+      *this, "weights",
+      llvm::cl::desc("Safetensors file to import first, so that BatchNorm "
+                     "folds to constants at compile time")};
+};
+
+/// nn-import-weights (if weights are given), nn-fold-batch-norm,
+/// canonicalize, nn-fuse-conv-bias-activation, nn-fuse-matmul-bias, cse.
+void buildFusionPipeline(mlir::OpPassManager &pm,
+                         const FusionPipelineOptions &options);
+
+#define GEN_PASS_REGISTRATION
+#include "ptxnet/Dialect/NN/Transforms/Passes.h.inc"
+
+/// Registers the passes above and `nn-fusion-pipeline`.
+void registerNNPipelines();
+
+} // namespace ptxnet::nn
+
+#endif // PTXNET_DIALECT_NN_TRANSFORMS_PASSES_H

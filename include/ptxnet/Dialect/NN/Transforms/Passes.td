@@ -1,0 +1,70 @@
+//===- Passes.td - nn graph transformations ----------------*- tablegen -*-===//
+#ifndef PTXNET_DIALECT_NN_TRANSFORMS_PASSES
+#define PTXNET_DIALECT_NN_TRANSFORMS_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def NNImportWeights : Pass<"nn-import-weights", "::ptxnet::nn::GraphOp"> {
+  let summary = "Replace nn.weight references by constants from a safetensors file";
+  let description = [{
+    Reads every `nn.weight "name"` from the safetensors file `file` (PyTorch
+    `state_dict` names) and replaces it by an `arith.constant`, so that later
+    folds (`nn.bn_fold_filter`, `nn.bn_fold_bias`) run at compile time. A
+    weight that is missing, has another shape or is not F32 is an error that
+    names it.
+  }];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"",
+           "Path of the safetensors weights file">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def NNFoldBatchNorm : Pass<"nn-fold-batch-norm", "::ptxnet::nn::GraphOp"> {
+  let summary = "Fold inference BatchNorm into the preceding convolution";
+  let description = [{
+    `batch_norm(conv2d(x, W, b))` becomes `conv2d(x, W', b')` with
+    `W' = W * gamma / sqrt(var + eps)` per output channel and
+    `b' = (b - mean) * gamma / sqrt(var + eps) + beta`, expressed as
+    `nn.bn_fold_filter` / `nn.bn_fold_bias`, which fold to constants when the
+    weights are constants. Applies to dense, strided and depthwise
+    convolutions; a convolution whose result has another use is left alone.
+  }];
+}
+
+def NNFuseConvBiasActivation
+    : Pass<"nn-fuse-conv-bias-activation", "::ptxnet::nn::GraphOp"> {
+  let summary = "Fuse conv2d + bias + ReLU/ReLU6 into nn.fused_conv2d";
+  let description = [{
+    Every `nn.conv2d` becomes an `nn.fused_conv2d` (a missing bias becomes a
+    zero constant), and an `nn.relu` / `nn.relu6` whose only producer is such
+    a convolution is absorbed into its `activation` epilogue. An activation
+    after anything else, or after a convolution with other uses, stays.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def NNFuseMatmulBias : Pass<"nn-fuse-matmul-bias", "::ptxnet::nn::GraphOp"> {
+  let summary = "Fuse [global_avg_pool +] flatten + linear into nn.fused_linear";
+  let description = [{
+    `linear(flatten(x))` becomes `fused_linear(x) prologue = flatten`, and
+    `linear(flatten(global_avg_pool(x)))` becomes
+    `fused_linear(x) prologue = global_avg_pool`: the reduction runs in the
+    matmul kernel. Intermediate values with other uses are not absorbed.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def NNSetBatch : Pass<"nn-set-batch", "::ptxnet::nn::GraphOp"> {
+  let summary = "Re-specialise a graph for another batch size";
+  let description = [{
+    Sets dimension 0 of the graph inputs, result and of every activation to
+    `batch`. Weights keep their shapes; the verifiers then re-check every op.
+  }];
+  let options = [
+    Option<"batch", "batch", "int64_t", /*default=*/"0",
+           "New batch size (must be positive)">
+  ];
+}
+
+#endif // PTXNET_DIALECT_NN_TRANSFORMS_PASSES

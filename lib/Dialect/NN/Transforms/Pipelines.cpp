@@ -1,0 +1,30 @@
+//===- Pipelines.cpp - the graph-level fusion pipeline --------------------===//
+#include "ptxnet/Dialect/NN/Transforms/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
+                                     const FusionPipelineOptions &options) {
+  OpPassManager &graphPm = pm.nest<GraphOp>();
+  if (!options.weights.empty())
+    graphPm.addPass(createNNImportWeights(NNImportWeightsOptions{
+        options.weights.getValue()}));
+  graphPm.addPass(createNNFoldBatchNorm());
+  graphPm.addPass(createCanonicalizerPass());
+  graphPm.addPass(createNNFuseConvBiasActivation());
+  graphPm.addPass(createNNFuseMatmulBias());
+  graphPm.addPass(createCanonicalizerPass());
+  graphPm.addPass(createCSEPass());
+}
+
+void ptxnet::nn::registerNNPipelines() {
+  registerNNPasses();
+  PassPipelineRegistration<FusionPipelineOptions>(
+      "nn-fusion-pipeline",
+      "Fold BatchNorm and fuse conv/bias/activation and pool/flatten/linear "
+      "in every nn.graph",
+      buildFusionPipeline);
+}
