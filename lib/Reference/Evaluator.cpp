@@ -243,6 +243,11 @@ reference::evaluateGraph(GraphOp graph, const SafetensorsFile *weights,
           for (size_t i = 0; i < in.data.size(); ++i)
             result.data[i] = activate(in.data[i], act);
         })
+        .Case<AddOp>([&](AddOp a) {
+          const Tensor &l = get(a.getLhs()), &r = get(a.getRhs());
+          for (size_t i = 0; i < l.data.size(); ++i)
+            result.data[i] = l.data[i] + r.data[i];
+        })
         .Case<GlobalAvgPoolOp>([&](GlobalAvgPoolOp p) {
           result.data = globalAvgPool(get(p.getInput()));
         })

@@ -25,7 +25,8 @@ struct SetBatchPass : public ptxnet::nn::impl::NNSetBatchBase<SetBatchPass> {
   void runOnOperation() override {
     GraphOp graph = getOperation();
     if (batch <= 0) {
-      graph.emitError("nn-set-batch needs a positive batch, got ") << batch;
+      graph.emitError("nn-set-batch needs a positive batch, got ")
+          << static_cast<int64_t>(batch);
       return signalPassFailure();
     }
     // Activations are exactly the values that depend on a graph input;

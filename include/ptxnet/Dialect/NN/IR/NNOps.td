@@ -187,6 +187,13 @@ class NN_UnaryOp<string mnemonic, string summaryText>
 def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)">;
 def NN_Relu6Op : NN_UnaryOp<"relu6", "min(max(x, 0), 6)">;
 
+def NN_AddOp : NN_Op<"add", [Pure, SameOperandsAndResultType, Commutative]> {
+  let summary = "Elementwise sum of two tensors of one shape";
+  let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
+  let results = (outs NN_Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
 def NN_GlobalAvgPoolOp : NN_Op<"global_avg_pool", [Pure]> {
   let summary = "Mean over H and W: N x C x H x W -> N x C x 1 x 1";
   let arguments = (ins NN_Tensor4D:$input);
