@@ -95,6 +95,23 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, d in header.items():
+        if name == "__metadata__":
+            continue
+        if d["dtype"] != "F32":
+            raise SystemExit("%s: %s is %s, expected F32" % (path, name, d["dtype"]))
+        b, e = d["data_offsets"]
+        out[name] = torch.from_numpy(
+            np.frombuffer(data[b:e], dtype="<f4").reshape(d["shape"]).copy())
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -104,8 +121,9 @@ def main():
     ap.add_argument("--input-seed", type=int, default=None,
                     help="seed of the input (default: seed + 1)")
     ap.add_argument("--onnx", action="store_true", help="also write model.onnx")
-    ap.add_argument("--no-weights", action="store_true",
-                    help="reuse the weights already in out-dir (same seed)")
+    ap.add_argument("--load-weights", metavar="FILE",
+                    help="use the weights of this safetensors file instead of "
+                         "random ones (and do not write weights.safetensors)")
     args = ap.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
 
@@ -113,9 +131,11 @@ def main():
     gen = torch.Generator().manual_seed(args.seed)
     model = EfficientNetB1()
     randomize_batch_norm(model, gen)
+    if args.load_weights:
+        model.load_state_dict(read_safetensors(args.load_weights), strict=False)
     model.eval()
 
-    if not args.no_weights:
+    if not args.load_weights:
         state = {k: v for k, v in model.state_dict().items()
                  if not k.endswith("num_batches_tracked")}
         write_safetensors(os.path.join(args.out_dir, "weights.safetensors"), state)

@@ -1,0 +1,41 @@
+//===- Passes.td - ptxnet conversions ----------------------*- tablegen -*-===//
+#ifndef PTXNET_CONVERSION_PASSES
+#define PTXNET_CONVERSION_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower a fused nn.graph to GPU kernels and a host launcher";
+  let description = [{
+    Replaces the module's single, fused `nn.graph` (constant weights, only
+    `nn.fused_conv2d`, `nn.fused_linear` and `nn.add` left) by:
+
+    - `gpu.module @ptxnet_kernels` with one `gpu.func` per op, written with
+      scf/arith/memref on statically shaped NCHW memrefs;
+    - `func.func @ptxnet_forward(%input, %output, %workspace, %weights)` that
+      views every activation into one planned workspace (buffers are reused
+      once their last reader has run) and every weight into one packed weight
+      buffer, then launches the kernels in order on one async token chain;
+    - `memref.global @ptxnet_weights` (the packed, BatchNorm-folded weights,
+      uploaded once by the runtime) and `memref.global @ptxnet_model_info`
+      (shapes and buffer sizes the runtime reads).
+
+    Layout: the kernels use NCHW, the graph's own layout, so no conversion is
+    needed at the boundaries.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of the elementwise-parallel kernels">,
+    Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
+           "Arithmetic of the pointwise-convolution GEMMs: fp32 (exact "
+           "float32 FMA) or tf32 (tensor cores, mma.sync m16n8k8)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+#endif // PTXNET_CONVERSION_PASSES

@@ -1,0 +1,76 @@
+//===- Kernels.h - gpu.func generators for fused nn ops ---------*- C++ -*-===//
+//
+// Each generator appends one gpu.func to the kernel module and says how to
+// launch it. Arguments are statically shaped, identity-layout memrefs in
+// global memory, in the order the generator documents.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PTXNET_LIB_CONVERSION_NNTOGPU_KERNELS_H
+#define PTXNET_LIB_CONVERSION_NNTOGPU_KERNELS_H
+
+#include "ptxnet/Dialect/NN/IR/NNOps.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+#include <array>
+
+namespace ptxnet::kernels {
+
+struct KernelLaunch {
+  mlir::gpu::GPUFuncOp func;
+  std::array<int64_t, 3> grid = {1, 1, 1};
+  std::array<int64_t, 3> block = {1, 1, 1};
+};
+
+/// Shape facts of one convolution, shared by the generators.
+struct ConvShape {
+  int64_t n, c, h, w;     // input
+  int64_t oc, icg, kh, kw; // filter (icg = input channels per group)
+  int64_t oh, ow;         // output
+  int64_t sh, sw, pt, pl; // strides, top/left padding
+  int64_t groups;
+  static ConvShape get(nn::FusedConv2DOp op);
+  bool isPointwise() const {
+    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 &&
+           groups == 1;
+  }
+};
+
+class KernelEmitter {
+public:
+  KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize)
+      : module(module), blockSize(blockSize) {}
+
+  /// Direct convolution, one thread per output element:
+  ///   (input NxCxHxW, filter OxC/gxKHxKW, bias O, output NxOxOHxOW).
+  KernelLaunch emitDirectConv(llvm::StringRef name, const ConvShape &s,
+                              nn::Activation act);
+
+  /// A 1x1 convolution as a batched GEMM out[n] = W * in[n] on 64x64 output
+  /// tiles staged through shared memory (float32 FMA):
+  ///   (input NxCxP, filter OxC, bias O, output NxOxP), P = H*W.
+  KernelLaunch emitPointwiseGemm(llvm::StringRef name, const ConvShape &s,
+                                 nn::Activation act);
+
+  /// Linear layer with a flatten or global-average-pool prologue, one block
+  /// per (64 outputs, image); the pooled row lives in shared memory:
+  ///   (input NxKxR, weight MxK, bias M, output NxM); R = H*W pooled, or 1.
+  KernelLaunch emitLinear(llvm::StringRef name, int64_t n, int64_t k,
+                          int64_t r, int64_t m, nn::Prologue prologue,
+                          nn::Activation act);
+
+  /// Elementwise lhs + rhs over `numElements` float32 values (flat memrefs).
+  KernelLaunch emitAdd(llvm::StringRef name, int64_t numElements);
+
+private:
+  mlir::gpu::GPUFuncOp createKernel(llvm::StringRef name,
+                                    llvm::ArrayRef<mlir::Type> args,
+                                    llvm::ArrayRef<mlir::Type> workgroup = {});
+
+  mlir::gpu::GPUModuleOp module;
+  int64_t blockSize;
+};
+
+} // namespace ptxnet::kernels
+
+#endif // PTXNET_LIB_CONVERSION_NNTOGPU_KERNELS_H

@@ -1,0 +1,452 @@
+//===- NNToGPU.cpp - fused nn.graph -> gpu kernels + host launcher --------===//
+//
+// The graph is a straight-line program, so the conversion is a single walk:
+// plan one workspace for the activations (a buffer is reused once its last
+// reader has been launched), pack the constant weights into one blob, emit a
+// kernel per op and a launch on one async token chain. Whole-graph liveness
+// is what buffer planning needs, which is why this is a walk over the graph
+// rather than independent per-op conversion patterns.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+#include "ptxnet/Conversion/Passes.h"
+#include "ptxnet/Dialect/NN/IR/NNOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace ptxnet {
+#define GEN_PASS_DEF_CONVERTNNTOGPU
+#include "ptxnet/Conversion/Passes.h.inc"
+} // namespace ptxnet
+
+using namespace mlir;
+using namespace ptxnet;
+using namespace ptxnet::kernels;
+
+static constexpr int64_t kAlignment = 256;
+
+static int64_t alignTo(int64_t x) {
+  return (x + kAlignment - 1) / kAlignment * kAlignment;
+}
+
+static int64_t byteSize(Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  return type.getNumElements() * 4;
+}
+
+namespace {
+
+/// First-fit placement of activation buffers in one workspace: a buffer's
+/// range is freed when the op that reads it last has been launched, and
+/// adjacent free ranges merge.
+class WorkspacePlanner {
+public:
+  int64_t allocate(int64_t bytes) {
+    bytes = alignTo(bytes);
+    for (auto it = free.begin(); it != free.end(); ++it) {
+      if (it->second < bytes)
+        continue;
+      int64_t offset = it->first;
+      if (it->second == bytes)
+        free.erase(it);
+      else {
+        free.insert(std::make_pair(offset + bytes, it->second - bytes));
+        free.erase(it);
+      }
+      return offset;
+    }
+    // No hole fits: grow, reusing a free range that touches the end.
+    if (!free.empty() && std::prev(free.end())->first +
+                                 std::prev(free.end())->second ==
+                             size) {
+      auto last = std::prev(free.end());
+      int64_t offset = last->first;
+      size = offset + bytes;
+      free.erase(last);
+      return offset;
+    }
+    int64_t offset = size;
+    size += bytes;
+    return offset;
+  }
+
+  void release(int64_t offset, int64_t bytes) {
+    bytes = alignTo(bytes);
+    auto [it, inserted] = free.insert(std::make_pair(offset, bytes));
+    (void)inserted;
+    auto next = std::next(it);
+    if (next != free.end() && offset + it->second == next->first) {
+      it->second += next->second;
+      free.erase(next);
+    }
+    if (it != free.begin()) {
+      auto prev = std::prev(it);
+      if (prev->first + prev->second == it->first) {
+        prev->second += it->second;
+        free.erase(it);
+      }
+    }
+  }
+
+  int64_t totalSize() const { return std::max<int64_t>(size, kAlignment); }
+
+private:
+  std::map<int64_t, int64_t> free; // offset -> bytes
+  int64_t size = 0;
+};
+
+struct ConvertNNToGPUPass
+    : public ptxnet::impl::ConvertNNToGPUBase<ConvertNNToGPUPass> {
+  using Base::Base;
+  void runOnOperation() override;
+};
+
+/// Builds @ptxnet_forward for one graph.
+class GraphLowering {
+public:
+  GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
+                bool tf32)
+      : module(module), graph(graph), builder(module.getContext()),
+        tf32(tf32) {
+    (void)this->tf32;
+    OpBuilder b(module.getContext());
+    b.setInsertionPointToEnd(module.getBody());
+    kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
+    emitter = std::make_unique<KernelEmitter>(kernelModule, blockSize);
+  }
+
+  LogicalResult run();
+
+private:
+  LogicalResult checkSupported();
+  void packWeights();
+  Value view(Value buffer, int64_t offset, ArrayRef<int64_t> shape);
+  Value viewOf(Value tensor, ArrayRef<int64_t> shape);
+  Value viewOf(Value tensor) {
+    return viewOf(tensor, cast<RankedTensorType>(tensor.getType()).getShape());
+  }
+  void launch(const KernelLaunch &kernel, ValueRange args, Location loc);
+  std::string kernelName(Operation *op, StringRef kind);
+  LogicalResult lowerOp(Operation *op);
+
+  ModuleOp module;
+  nn::GraphOp graph;
+  OpBuilder builder;
+  [[maybe_unused]] bool tf32;
+  gpu::GPUModuleOp kernelModule;
+  std::unique_ptr<KernelEmitter> emitter;
+
+  // Host function state.
+  Value inputArg, outputArg, workspaceArg, weightsArg, token;
+  WorkspacePlanner planner;
+  llvm::DenseMap<Value, int64_t> activationOffset; // into the workspace
+  llvm::DenseMap<Value, int64_t> weightOffset;     // into the weight blob
+  std::vector<char> weightBlob;
+  unsigned kernelCount = 0;
+};
+} // namespace
+
+LogicalResult GraphLowering::checkSupported() {
+  WalkResult result = graph.walk([&](Operation *op) {
+    if (isa<nn::GraphOp, nn::OutputOp, nn::FusedConv2DOp, nn::FusedLinearOp,
+            nn::AddOp>(op))
+      return WalkResult::advance();
+    if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
+      if (isa<DenseFPElementsAttr>(constant.getValue()))
+        return WalkResult::advance();
+      op->emitOpError("is not a dense f32 tensor constant");
+      return WalkResult::interrupt();
+    }
+    if (isa<nn::WeightOp>(op)) {
+      op->emitOpError("must be a constant before GPU lowering: run "
+                      "nn-import-weights (ptxnet-compile --weights) first");
+      return WalkResult::interrupt();
+    }
+    op->emitOpError("cannot be lowered to GPU kernels: run the fusion "
+                    "pipeline (nn-fusion-pipeline) first");
+    return WalkResult::interrupt();
+  });
+  if (result.wasInterrupted())
+    return failure();
+  if (graph.getNumArguments() != 1)
+    return graph.emitOpError("GPU lowering supports one input, got ")
+           << graph.getNumArguments();
+  return success();
+}
+
+/// Packs every constant the kernels read into one 256-byte aligned blob.
+void GraphLowering::packWeights() {
+  graph.walk([&](arith::ConstantOp constant) {
+    auto dense = cast<DenseFPElementsAttr>(constant.getValue());
+    int64_t offset = alignTo(weightBlob.size());
+    weightOffset[constant.getResult()] = offset;
+    weightBlob.resize(offset + dense.getNumElements() * 4);
+    float *dst = reinterpret_cast<float *>(weightBlob.data() + offset);
+    if (dense.isSplat()) {
+      std::fill(dst, dst + dense.getNumElements(),
+                dense.getSplatValue<float>());
+    } else {
+      for (auto [i, v] : llvm::enumerate(dense.getValues<float>()))
+        dst[i] = v;
+    }
+  });
+  weightBlob.resize(alignTo(std::max<size_t>(weightBlob.size(), 1)));
+}
+
+Value GraphLowering::view(Value buffer, int64_t offset,
+                          ArrayRef<int64_t> shape) {
+  Location loc = graph.getLoc();
+  Value shift = arith::ConstantIndexOp::create(builder, loc, offset);
+  auto type = MemRefType::get(shape, builder.getF32Type());
+  return memref::ViewOp::create(builder, loc, type, buffer, shift,
+                                ValueRange{});
+}
+
+/// A memref view of an activation or weight, in any shape with its element
+/// count (the kernels read NCHW tensors as N x C x (H*W) and so on).
+Value GraphLowering::viewOf(Value tensor, ArrayRef<int64_t> shape) {
+  if (tensor == graph.getArgument(0) ||
+      tensor == graph.getOutputOp().getResults()[0]) {
+    Value arg = tensor == graph.getArgument(0) ? inputArg : outputArg;
+    auto type = cast<MemRefType>(arg.getType());
+    if (type.getShape() == shape)
+      return arg;
+    // Reinterpret the contiguous buffer in the kernel's shape.
+    SmallVector<ReassociationIndices> all = {
+        llvm::to_vector(llvm::seq<int64_t>(0, type.getRank()))};
+    auto flatType = MemRefType::get({type.getNumElements()}, type.getElementType());
+    Value flat = memref::CollapseShapeOp::create(builder, graph.getLoc(),
+                                                 flatType, arg, all);
+    SmallVector<ReassociationIndices> expand = {
+        llvm::to_vector(llvm::seq<int64_t>(0, int64_t(shape.size())))};
+    return memref::ExpandShapeOp::create(
+        builder, graph.getLoc(), MemRefType::get(shape, type.getElementType()),
+        flat, expand);
+  }
+  if (auto it = weightOffset.find(tensor); it != weightOffset.end())
+    return view(weightsArg, it->second, shape);
+  return view(workspaceArg, activationOffset.lookup(tensor), shape);
+}
+
+void GraphLowering::launch(const KernelLaunch &kernel, ValueRange args,
+                           Location loc) {
+  auto dim = [&](ArrayRef<int64_t> xyz) {
+    return gpu::KernelDim3{
+        arith::ConstantIndexOp::create(builder, loc, xyz[0]),
+        arith::ConstantIndexOp::create(builder, loc, xyz[1]),
+        arith::ConstantIndexOp::create(builder, loc, xyz[2])};
+  };
+  auto tokenType = gpu::AsyncTokenType::get(builder.getContext());
+  auto op = gpu::LaunchFuncOp::create(builder, loc, kernel.func,
+                                      dim(kernel.grid), dim(kernel.block),
+                                      /*dynamicSharedMemorySize=*/Value(), args,
+                                      tokenType, ValueRange{token});
+  // Tell the NVVM backend the block size: it bounds registers and lets
+  // thread-id ranges fold.
+  gpu::GPUFuncOp func = kernel.func;
+  func.setKnownBlockSizeAttr(
+      builder.getDenseI32ArrayAttr({int32_t(kernel.block[0]),
+                                    int32_t(kernel.block[1]),
+                                    int32_t(kernel.block[2])}));
+  token = op.getAsyncToken();
+}
+
+std::string GraphLowering::kernelName(Operation *op, StringRef kind) {
+  return (llvm::Twine(kind) + "_" + llvm::Twine(kernelCount++)).str();
+}
+
+static StringRef activationSuffix(nn::Activation act) {
+  switch (act) {
+  case nn::Activation::none:
+    return "";
+  case nn::Activation::relu:
+    return "_relu";
+  case nn::Activation::relu6:
+    return "_relu6";
+  }
+  return "";
+}
+
+LogicalResult GraphLowering::lowerOp(Operation *op) {
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<nn::FusedConv2DOp>([&](nn::FusedConv2DOp conv) {
+        ConvShape s = ConvShape::get(conv);
+        std::string suffix = activationSuffix(conv.getActivation()).str();
+        if (s.isPointwise()) {
+          int64_t p = s.h * s.w;
+          auto k = emitter->emitPointwiseGemm(
+              kernelName(op, "conv1x1_gemm" + suffix), s, conv.getActivation());
+          launch(k,
+                 {viewOf(conv.getInput(), {s.n, s.c, p}),
+                  viewOf(conv.getFilter(), {s.oc, s.c}), viewOf(conv.getBias()),
+                  viewOf(conv.getResult(), {s.n, s.oc, p})},
+                 op->getLoc());
+          return success();
+        }
+        std::string kind =
+            (s.groups == s.c && s.icg == 1 ? "depthwise" : "conv") +
+            std::to_string(s.kh) + "x" + std::to_string(s.kw) + "_s" +
+            std::to_string(s.sh) + suffix;
+        auto k = emitter->emitDirectConv(kernelName(op, kind), s,
+                                         conv.getActivation());
+        launch(k,
+               {viewOf(conv.getInput()), viewOf(conv.getFilter()),
+                viewOf(conv.getBias()), viewOf(conv.getResult())},
+               op->getLoc());
+        return success();
+      })
+      .Case<nn::FusedLinearOp>([&](nn::FusedLinearOp linear) -> LogicalResult {
+        auto in = linear.getInput().getType().getShape();
+        int64_t n = in[0], k = 1, r = 1;
+        for (int64_t d : in.drop_front())
+          k *= d;
+        if (linear.getPrologue() == nn::Prologue::global_avg_pool) {
+          k = in[1];
+          r = in[2] * in[3];
+        }
+        int64_t m = linear.getWeight().getType().getDimSize(0);
+        // The row of K floats is staged in shared memory (48 KB static max).
+        if (k * 4 > 48 * 1024)
+          return op->emitOpError("input rows of ")
+                 << k << " features exceed the 48 KB shared-memory stage";
+        std::string kind =
+            linear.getPrologue() == nn::Prologue::global_avg_pool
+                ? "pool_linear"
+                : "linear";
+        auto kl = emitter->emitLinear(
+            kernelName(op, kind + activationSuffix(linear.getActivation()).str()),
+            n, k, r, m, linear.getPrologue(), linear.getActivation());
+        launch(kl,
+               {viewOf(linear.getInput(), {n, k, r}),
+                viewOf(linear.getWeight()), viewOf(linear.getBias()),
+                viewOf(linear.getResult())},
+               op->getLoc());
+        return success();
+      })
+      .Case<nn::AddOp>([&](nn::AddOp add) {
+        int64_t count = add.getType().getNumElements();
+        auto k = emitter->emitAdd(kernelName(op, "add"), count);
+        launch(k,
+               {viewOf(add.getLhs(), {count}), viewOf(add.getRhs(), {count}),
+                viewOf(add.getResult(), {count})},
+               op->getLoc());
+        return success();
+      })
+      .Default([&](Operation *) { return success(); });
+}
+
+LogicalResult GraphLowering::run() {
+  if (failed(checkSupported()))
+    return failure();
+  packWeights();
+  MLIRContext *ctx = module.getContext();
+  Location loc = graph.getLoc();
+  Value input = graph.getArgument(0);
+  Value output = graph.getOutputOp().getResults()[0];
+  if (input == output || output.getDefiningOp<arith::ConstantOp>())
+    return graph.emitOpError("output must be computed from the input");
+
+  // Liveness: the op after which each activation is dead.
+  llvm::DenseMap<Value, Operation *> lastUse;
+  Block &body = graph.getBody().front();
+  for (Operation &op : body)
+    for (Value v : op.getOperands())
+      lastUse[v] = &op;
+
+  // Plan the workspace before emitting the host function, so its size is
+  // known for the signature.
+  for (Operation &op : body.without_terminator()) {
+    if (isa<arith::ConstantOp>(op))
+      continue;
+    for (Value result : op.getResults())
+      if (result != output)
+        activationOffset[result] = planner.allocate(byteSize(result));
+    for (Value operand : op.getOperands())
+      if (lastUse.lookup(operand) == &op && activationOffset.count(operand))
+        planner.release(activationOffset[operand], byteSize(operand));
+  }
+  int64_t workspaceBytes = planner.totalSize();
+  int64_t weightBytes = int64_t(weightBlob.size());
+
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto outType = cast<RankedTensorType>(output.getType());
+  auto inMemref = MemRefType::get(inType.getShape(), builder.getF32Type());
+  auto outMemref = MemRefType::get(outType.getShape(), builder.getF32Type());
+  auto wsType = MemRefType::get({workspaceBytes}, builder.getI8Type());
+  auto wtType = MemRefType::get({weightBytes}, builder.getI8Type());
+
+  builder.setInsertionPoint(kernelModule);
+  // The packed weights, uploaded once by the runtime.
+  auto blobAttr = DenseElementsAttr::getFromRawBuffer(
+      RankedTensorType::get({weightBytes}, builder.getI8Type()),
+      ArrayRef<char>(weightBlob));
+  memref::GlobalOp::create(builder, loc, "ptxnet_weights",
+                           builder.getStringAttr("public"), wtType, blobAttr,
+                           /*constant=*/true, builder.getI64IntegerAttr(64));
+  // Model info for the runtime: version, input rank + dims, output rank +
+  // dims, workspace bytes, weight bytes, precision (0 fp32, 1 tf32).
+  SmallVector<int64_t> info = {2, inType.getRank()};
+  llvm::append_range(info, inType.getShape());
+  info.push_back(outType.getRank());
+  llvm::append_range(info, outType.getShape());
+  info.push_back(workspaceBytes);
+  info.push_back(weightBytes);
+  info.push_back(tf32 ? 1 : 0);
+  auto infoType = MemRefType::get({int64_t(info.size())}, builder.getI64Type());
+  memref::GlobalOp::create(
+      builder, loc, "ptxnet_model_info", builder.getStringAttr("public"),
+      infoType,
+      DenseElementsAttr::get(
+          RankedTensorType::get({int64_t(info.size())}, builder.getI64Type()),
+          ArrayRef<int64_t>(info)),
+      /*constant=*/true, /*alignment=*/nullptr);
+
+  auto funcType = builder.getFunctionType({inMemref, outMemref, wsType, wtType},
+                                          {});
+  auto func = func::FuncOp::create(builder, loc, "ptxnet_forward", funcType);
+  func->setAttr("ptxnet.graph", graph.getSymNameAttr());
+  Block *entry = func.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  inputArg = entry->getArgument(0);
+  outputArg = entry->getArgument(1);
+  workspaceArg = entry->getArgument(2);
+  weightsArg = entry->getArgument(3);
+
+  // One stream for the whole forward: a token chain from gpu.wait async.
+  auto tokenType = gpu::AsyncTokenType::get(ctx);
+  token = gpu::WaitOp::create(builder, loc, tokenType, ValueRange{})
+              .getAsyncToken();
+  for (Operation &op : body.without_terminator())
+    if (failed(lowerOp(&op)))
+      return failure();
+  gpu::WaitOp::create(builder, loc, Type(), ValueRange{token});
+  func::ReturnOp::create(builder, loc);
+
+  graph.erase();
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                  UnitAttr::get(ctx));
+  return success();
+}
+
+void ConvertNNToGPUPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto graphs = llvm::to_vector(module.getOps<nn::GraphOp>());
+  if (graphs.size() != 1) {
+    module.emitError("convert-nn-to-gpu expects exactly one nn.graph, found ")
+        << graphs.size();
+    return signalPassFailure();
+  }
+  if (precision != "fp32" && precision != "tf32") {
+    module.emitError("unknown precision '")
+        << precision << "': expected fp32 or tf32";
+    return signalPassFailure();
+  }
+  GraphLowering lowering(module, graphs.front(), blockSize,
+                         precision == "tf32");
+  if (failed(lowering.run()))
+    signalPassFailure();
+}

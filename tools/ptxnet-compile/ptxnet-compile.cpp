@@ -1,0 +1,193 @@
+//===- ptxnet-compile.cpp - graph in, executable and PTX out --------------===//
+//
+//   ptxnet-compile model.mlir --weights w.safetensors --chip sm_89 -o effnet
+//
+// writes `effnet` (a program that runs the model on an NVIDIA GPU) and
+// `effnet.ptx`. The pipeline: nn-set-batch (--batch), nn-import-weights,
+// nn-fusion-pipeline, convert-nn-to-gpu, ptxnet-gpu-to-binary, then LLVM's
+// TargetMachine for the host object and the system C++ driver to link it
+// with the ptxnet runtime.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ptxnet/Conversion/Passes.h"
+#include "ptxnet/Dialect/NN/Transforms/Passes.h"
+#include "ptxnet/Support/GraphIO.h"
+#include "ptxnet/Target/HostEmission.h"
+#include "ptxnet/Target/Pipelines.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace ptxnet;
+namespace cl = llvm::cl;
+
+enum class Emit { fused, gpu, llvm, ptx, obj, exe };
+
+static cl::OptionCategory category("ptxnet-compile options");
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+                                      cl::Required, cl::cat(category));
+static cl::opt<std::string> outputFile("o",
+                                       cl::desc("Output executable (the PTX "
+                                                "goes to <output>.ptx)"),
+                                       cl::value_desc("file"), cl::init("model"),
+                                       cl::cat(category));
+static cl::opt<std::string> weightsFile(
+    "weights", cl::desc("Safetensors file with the graph's nn.weight names"),
+    cl::value_desc("file"), cl::cat(category));
+static cl::opt<std::string> chip("chip",
+                                 cl::desc("NVIDIA architecture: sm_89 (Ada, "
+                                          "the default) or sm_90 (Hopper)"),
+                                 cl::init("sm_89"), cl::cat(category));
+static cl::opt<int64_t> batch("batch",
+                              cl::desc("Compile for this batch size instead "
+                                       "of the graph's"),
+                              cl::init(0), cl::cat(category));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("fp32 (exact float32, the default) or tf32 (tensor cores for the "
+             "1x1 convolutions)"),
+    cl::init("fp32"), cl::cat(category));
+static cl::opt<Emit> emit(
+    "emit", cl::desc("What to write (default: exe)"),
+    cl::values(clEnumValN(Emit::fused, "fused", "nn graph after fusion"),
+               clEnumValN(Emit::gpu, "gpu", "gpu/scf/memref after "
+                                            "convert-nn-to-gpu"),
+               clEnumValN(Emit::llvm, "llvm", "LLVM dialect with embedded PTX"),
+               clEnumValN(Emit::ptx, "ptx", "the PTX only"),
+               clEnumValN(Emit::obj, "obj", "PTX and the host object file"),
+               clEnumValN(Emit::exe, "exe", "PTX and a linked executable")),
+    cl::init(Emit::exe), cl::cat(category));
+static cl::opt<std::string> runtimeDir("runtime-dir",
+                                       cl::desc("Where libptxnet_runtime.a is"),
+                                       cl::init(PTXNET_RUNTIME_DIR),
+                                       cl::cat(category));
+static cl::opt<std::string> cudaLibDir("cuda-lib-dir",
+                                       cl::desc("Where libcuda.so is (the "
+                                                "toolkit's stub is enough)"),
+                                       cl::init(PTXNET_CUDA_LIB_DIR),
+                                       cl::cat(category));
+static cl::opt<std::string> linker("cxx",
+                                   cl::desc("C++ driver used to link"),
+                                   cl::init("c++"), cl::cat(category));
+static cl::opt<bool> elide("elide-weights",
+                           cl::desc("With --emit=fused/gpu/llvm: print large "
+                                    "constants as __elided__"),
+                           cl::cat(category));
+
+static LogicalResult printModule(ModuleOp module, StringRef path) {
+  std::string error;
+  auto out = openOutputFile(path, &error);
+  if (!out) {
+    llvm::errs() << "error: " << error << "\n";
+    return failure();
+  }
+  OpPrintingFlags flags;
+  if (elide)
+    flags.elideLargeElementsAttrs(16);
+  module.print(out->os(), flags);
+  out->keep();
+  return success();
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "ptxnet-compile: compile an nn graph into a GPU program and PTX\n\n"
+      "  ptxnet-compile model.mlir --weights w.safetensors -o effnet\n"
+      "  ./effnet --input x.npy --output y.npy --check ref.npy --bench 100\n");
+
+  if (chip != "sm_89" && chip != "sm_90") {
+    llvm::errs() << "error: unsupported --chip '" << chip
+                 << "': expected sm_89 or sm_90\n";
+    return 1;
+  }
+  if (precision != "fp32" && precision != "tf32") {
+    llvm::errs() << "error: unsupported --precision '" << precision
+                 << "': expected fp32 or tf32\n";
+    return 1;
+  }
+
+  DialectRegistry registry;
+  registerPtxnetDialects(registry);
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseGraphFile(inputFile, context, sourceMgr);
+  if (!module)
+    return 1;
+  if (!getSingleGraph(*module))
+    return 1;
+
+  PassManager pm(&context);
+  if (batch > 0)
+    pm.nest<nn::GraphOp>().addPass(
+        nn::createNNSetBatch(nn::NNSetBatchOptions{batch}));
+  nn::FusionPipelineOptions fusion;
+  fusion.weights = weightsFile;
+  nn::buildFusionPipeline(pm, fusion);
+  if (failed(pm.run(*module)))
+    return 1;
+  if (emit == Emit::fused)
+    return failed(printModule(*module, outputFile));
+
+  PassManager lower(&context);
+  ConvertNNToGPUOptions toGpu;
+  toGpu.precision = precision;
+  lower.addPass(createConvertNNToGPU(toGpu));
+  if (failed(lower.run(*module)))
+    return 1;
+  if (emit == Emit::gpu)
+    return failed(printModule(*module, outputFile));
+
+  PassManager binary(&context);
+  GPUPipelineOptions gpuOptions;
+  gpuOptions.chip = chip;
+  buildGPUToBinaryPipeline(binary, gpuOptions);
+  if (failed(binary.run(*module)))
+    return 1;
+  if (emit == Emit::llvm)
+    return failed(printModule(*module, outputFile));
+
+  std::string ptxPath = emit == Emit::ptx ? outputFile : outputFile + ".ptx";
+  if (failed(writePTX(*module, ptxPath)))
+    return 1;
+  if (emit == Emit::ptx)
+    return 0;
+
+  std::string objectPath =
+      emit == Emit::obj ? outputFile.getValue() : outputFile + ".o";
+  if (failed(emitHostObject(*module, objectPath)))
+    return 1;
+  if (emit == Emit::obj)
+    return 0;
+  LinkOptions link;
+  link.compiler = linker;
+  link.runtimeDir = runtimeDir;
+  link.cudaLibDir = cudaLibDir;
+  LogicalResult linked = linkExecutable(objectPath, outputFile, link);
+  llvm::sys::fs::remove(objectPath);
+  if (failed(linked))
+    return 1;
+  llvm::outs() << "wrote " << outputFile << " and " << ptxPath << " ("
+               << chip << ", " << precision << ")\n";
+  return 0;
+}
