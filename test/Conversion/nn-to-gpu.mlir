@@ -1,0 +1,61 @@
+// RUN: ptxnet-opt %s --convert-nn-to-gpu | FileCheck %s
+
+// One graph with every kernel kind: a strided dense 3x3 conv, a pointwise
+// (1x1) conv, a depthwise conv, an add, and the pooled linear layer.
+
+// CHECK: module attributes {gpu.container_module}
+// The packed weights and the model info the runtime reads.
+// CHECK: memref.global "public" constant @ptxnet_weights : memref<[[WB:[0-9]+]]xi8> = dense<"0x
+// CHECK: memref.global "public" constant @ptxnet_model_info : memref<12xi64> = dense<[2, 4, 2, 3, 8, 8, 2, 2, 5, {{[0-9]+}}, [[WB]], 0]>
+
+// CHECK-LABEL: func.func @ptxnet_forward(
+// CHECK-SAME:    %[[IN:.*]]: memref<2x3x8x8xf32>, %[[OUT:.*]]: memref<2x5xf32>, %[[WS:.*]]: memref<{{[0-9]+}}xi8>, %[[WT:.*]]: memref<[[WB]]xi8>)
+// CHECK:   %[[T0:.*]] = gpu.wait async
+// CHECK:   memref.view %[[WT]]
+// CHECK:   %[[A:.*]] = memref.view %[[WS]]{{.*}} to memref<2x4x4x4xf32>
+// CHECK:   %[[T1:.*]] = gpu.launch_func async [%[[T0]]] @ptxnet_kernels::@conv3x3_s2_relu_0 blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) args(%[[IN]] : memref<2x3x8x8xf32>, %{{.*}} : memref<4x3x3x3xf32>, %{{.*}} : memref<4xf32>, %[[A]] : memref<2x4x4x4xf32>)
+// The pointwise conv reads the same buffer as N x C x (H*W).
+// CHECK:   %[[T2:.*]] = gpu.launch_func async [%[[T1]]] @ptxnet_kernels::@conv1x1_gemm_relu6_1 {{.*}} args(%{{.*}} : memref<2x4x16xf32>, %{{.*}} : memref<8x4xf32>, %{{.*}} : memref<8xf32>, %{{.*}} : memref<2x8x16xf32>)
+// CHECK:   %[[T3:.*]] = gpu.launch_func async [%[[T2]]] @ptxnet_kernels::@depthwise3x3_s1_2
+// CHECK:   %[[T4:.*]] = gpu.launch_func async [%[[T3]]] @ptxnet_kernels::@add_3 {{.*}} args(%{{.*}} : memref<256xf32>, %{{.*}} : memref<256xf32>, %{{.*}} : memref<256xf32>)
+// CHECK:   %[[T5:.*]] = gpu.launch_func async [%[[T4]]] @ptxnet_kernels::@pool_linear_4 {{.*}} args(%{{.*}} : memref<2x8x16xf32>, %{{.*}} : memref<5x8xf32>, %{{.*}} : memref<5xf32>, %[[OUT]] : memref<2x5xf32>)
+// CHECK:   gpu.wait [%[[T5]]]
+// CHECK:   return
+
+// CHECK-LABEL: gpu.module @ptxnet_kernels
+// Direct convolution: one thread per output, masked loads, fused epilogue.
+// CHECK:       gpu.func @conv3x3_s2_relu_0(%{{.*}}: memref<2x3x8x8xf32>, %{{.*}}: memref<4x3x3x3xf32>, %{{.*}}: memref<4xf32>, %{{.*}}: memref<2x4x4x4xf32>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
+// CHECK:         gpu.block_id x
+// CHECK:         scf.if
+// CHECK:         scf.for {{.*}} iter_args
+// CHECK:         arith.select
+// CHECK:         memref.load
+// CHECK:         arith.maximumf
+// CHECK-NOT:     arith.minimumf
+// CHECK:         memref.store
+// Pointwise GEMM: shared-memory tiles, barriers, 16x16 threads.
+// CHECK:       gpu.func @conv1x1_gemm_relu6_1({{.*}}) workgroup(%{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 16, 16, 1>}
+// CHECK:         gpu.barrier
+// CHECK:         arith.minimumf
+// CHECK:       gpu.func @depthwise3x3_s1_2
+// CHECK:       gpu.func @add_3
+// CHECK:         arith.addf
+// Pool + linear: the pooled row in shared memory, a warp-shuffle reduction.
+// CHECK:       gpu.func @pool_linear_4({{.*}}) workgroup(%{{.*}} : memref<8xf32, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.barrier
+// CHECK:         gpu.shuffle  xor
+nn.graph @small(%x: tensor<2x3x8x8xf32>) -> tensor<2x5xf32> {
+  %w0 = arith.constant dense<0.5> : tensor<4x3x3x3xf32>
+  %b0 = arith.constant dense<0.1> : tensor<4xf32>
+  %c0 = nn.fused_conv2d %x, %w0, %b0 strides = [2, 2] padding = [1, 1, 1, 1] groups = 1 activation = relu : tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32> -> tensor<2x4x4x4xf32>
+  %w1 = arith.constant dense<0.25> : tensor<8x4x1x1xf32>
+  %b1 = arith.constant dense<0.2> : tensor<8xf32>
+  %c1 = nn.fused_conv2d %c0, %w1, %b1 strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<2x4x4x4xf32>, tensor<8x4x1x1xf32>, tensor<8xf32> -> tensor<2x8x4x4xf32>
+  %w2 = arith.constant dense<0.125> : tensor<8x1x3x3xf32>
+  %c2 = nn.fused_conv2d %c1, %w2, %b1 strides = [1, 1] padding = [1, 1, 1, 1] groups = 8 activation = none : tensor<2x8x4x4xf32>, tensor<8x1x3x3xf32>, tensor<8xf32> -> tensor<2x8x4x4xf32>
+  %s = nn.add %c2, %c1 : tensor<2x8x4x4xf32>
+  %w3 = arith.constant dense<0.3> : tensor<5x8xf32>
+  %b3 = arith.constant dense<0.4> : tensor<5xf32>
+  %l = nn.fused_linear %s, %w3, %b3 prologue = global_avg_pool activation = none : tensor<2x8x4x4xf32>, tensor<5x8xf32>, tensor<5xf32> -> tensor<2x5xf32>
+  nn.output %l : tensor<2x5xf32>
+}
