@@ -6,7 +6,9 @@ writes, into --out-dir:
   weights.safetensors  float32 parameters under PyTorch's state_dict names
   input.npy            a random float32 input, batch x 3 x 240 x 240
   reference.npy        the logits computed in float64 (batch x 1000)
-  model.onnx           (with --onnx) the model exported by torch.onnx
+  model.onnx           (with --onnx) the model exported by torch.onnx, which
+                       folds BatchNorm into the convolutions
+  model_bn.onnx        (with --onnx) the same, BatchNormalization kept
 
 Runs with Debian's python3-torch (1.13) and with PyTorch 2.x. The safetensors
 file is written by hand (the format is an 8-byte header size, a JSON header,
@@ -150,9 +152,11 @@ def main():
     model.float()
 
     if args.onnx:
-        torch.onnx.export(model, x, os.path.join(args.out_dir, "model.onnx"),
-                          input_names=["input"], output_names=["logits"],
-                          opset_version=13)
+        for name, mode in (("model.onnx", torch.onnx.TrainingMode.EVAL),
+                           ("model_bn.onnx", torch.onnx.TrainingMode.PRESERVE)):
+            torch.onnx.export(model, x, os.path.join(args.out_dir, name),
+                              input_names=["input"], output_names=["logits"],
+                              opset_version=13, training=mode)
     print("wrote %s (batch %d, |ref| = %.4g)" % (args.out_dir, args.batch,
                                                 float(ref.norm())))
 

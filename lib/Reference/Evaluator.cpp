@@ -243,10 +243,16 @@ reference::evaluateGraph(GraphOp graph, const SafetensorsFile *weights,
           for (size_t i = 0; i < in.data.size(); ++i)
             result.data[i] = activate(in.data[i], act);
         })
-        .Case<AddOp>([&](AddOp a) {
-          const Tensor &l = get(a.getLhs()), &r = get(a.getRhs());
+        .Case<AddOp, MulOp>([&](Operation *) {
+          const Tensor &l = get(op->getOperand(0)), &r = get(op->getOperand(1));
+          bool isAdd = isa<AddOp>(op);
           for (size_t i = 0; i < l.data.size(); ++i)
-            result.data[i] = l.data[i] + r.data[i];
+            result.data[i] = isAdd ? l.data[i] + r.data[i] : l.data[i] * r.data[i];
+        })
+        .Case<SigmoidOp>([&](SigmoidOp s) {
+          const Tensor &in = get(s.getInput());
+          for (size_t i = 0; i < in.data.size(); ++i)
+            result.data[i] = float(1.0 / (1.0 + std::exp(-double(in.data[i]))));
         })
         .Case<GlobalAvgPoolOp>([&](GlobalAvgPoolOp p) {
           result.data = globalAvgPool(get(p.getInput()));

@@ -1,5 +1,6 @@
 //===- GraphIO.cpp - Loading nn graphs for the ptxnet tools ---------------===//
 #include "ptxnet/Support/GraphIO.h"
+#include "ptxnet/Import/ONNX.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,6 +22,14 @@ OwningOpRef<ModuleOp> ptxnet::parseGraphFile(llvm::StringRef path,
   }
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   return parseSourceFile<ModuleOp>(sourceMgr, &context);
+}
+
+OwningOpRef<ModuleOp> ptxnet::loadModelFile(llvm::StringRef path,
+                                            MLIRContext &context,
+                                            llvm::SourceMgr &sourceMgr) {
+  if (path.ends_with(".onnx"))
+    return importONNXFile(path, &context);
+  return parseGraphFile(path, context, sourceMgr);
 }
 
 ptxnet::nn::GraphOp ptxnet::getSingleGraph(ModuleOp module) {

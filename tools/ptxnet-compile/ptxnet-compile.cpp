@@ -37,7 +37,7 @@ namespace cl = llvm::cl;
 enum class Emit { fused, gpu, llvm, ptx, obj, exe };
 
 static cl::OptionCategory category("ptxnet-compile options");
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir|model.onnx>"),
                                       cl::Required, cl::cat(category));
 static cl::opt<std::string> outputFile("o",
                                        cl::desc("Output executable (the PTX "
@@ -131,7 +131,7 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseGraphFile(inputFile, context, sourceMgr);
+  OwningOpRef<ModuleOp> module = loadModelFile(inputFile, context, sourceMgr);
   if (!module)
     return 1;
   if (!getSingleGraph(*module))

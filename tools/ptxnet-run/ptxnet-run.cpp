@@ -25,7 +25,7 @@ using namespace ptxnet;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("ptxnet-run options");
-static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<graph.mlir>"),
+static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<graph.mlir|model.onnx>"),
                                       cl::init("-"), cl::cat(category));
 static cl::opt<bool> cpu("cpu",
                          cl::desc("Run on the CPU reference evaluator (the "
@@ -78,7 +78,7 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseGraphFile(inputFile, context, sourceMgr);
+  OwningOpRef<ModuleOp> module = loadModelFile(inputFile, context, sourceMgr);
   if (!module)
     return 1;
 

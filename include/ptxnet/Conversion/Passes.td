@@ -8,7 +8,7 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Lower a fused nn.graph to GPU kernels and a host launcher";
   let description = [{
     Replaces the module's single, fused `nn.graph` (constant weights, only
-    `nn.fused_conv2d`, `nn.fused_linear` and `nn.add` left) by:
+    `nn.fused_conv2d`, `nn.fused_linear` and elementwise `nn.add`, `nn.mul`, `nn.sigmoid` left) by:
 
     - `gpu.module @ptxnet_kernels` with one `gpu.func` per op, written with
       scf/arith/memref on statically shaped NCHW memrefs;
@@ -32,6 +32,7 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::NVVM::NVVMDialect",
     "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::nvgpu::NVGPUDialect",
     "::mlir::vector::VectorDialect"

@@ -16,6 +16,12 @@ mlir::OwningOpRef<mlir::ModuleOp> parseGraphFile(llvm::StringRef path,
                                                  mlir::MLIRContext &context,
                                                  llvm::SourceMgr &sourceMgr);
 
+/// Like parseGraphFile, but a path ending in ".onnx" is imported from ONNX
+/// (ptxnet-import-onnx) instead of parsed.
+mlir::OwningOpRef<mlir::ModuleOp> loadModelFile(llvm::StringRef path,
+                                                mlir::MLIRContext &context,
+                                                llvm::SourceMgr &sourceMgr);
+
 /// The single nn.graph of `module`, or an error (none, or several) emitted
 /// on the module.
 nn::GraphOp getSingleGraph(mlir::ModuleOp module);

@@ -10,6 +10,7 @@
 #include "Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
@@ -365,22 +366,44 @@ KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
 }
 
 //===----------------------------------------------------------------------===//
-// Elementwise add
+// Elementwise ops
 //===----------------------------------------------------------------------===//
 
-KernelLaunch KernelEmitter::emitAdd(StringRef name, int64_t numElements) {
+KernelLaunch KernelEmitter::emitElementwise(StringRef name, int64_t numElements,
+                                            Elementwise kind) {
   MLIRContext *ctx = module.getContext();
   auto flat = f32Memref(ctx, {numElements});
-  auto func = createKernel(name, {flat, flat, flat});
+  bool unary = kind == Elementwise::sigmoid;
+  SmallVector<Type> args(unary ? 2 : 3, flat);
+  auto func = createKernel(name, args);
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
   Value idx = k.add(k.mul(k.blockId(gpu::Dimension::x), blockSize),
                     k.threadId(gpu::Dimension::x));
   k.ifThen(k.lt(idx, numElements), [&] {
-    k.store(k.fadd(k.load(func.getArgument(0), {idx}),
-                   k.load(func.getArgument(1), {idx})),
-            func.getArgument(2), {idx});
+    Value x = k.load(func.getArgument(0), {idx});
+    Value r;
+    switch (kind) {
+    case Elementwise::add:
+      r = k.fadd(x, k.load(func.getArgument(1), {idx}));
+      break;
+    case Elementwise::mul:
+      r = k.fmul(x, k.load(func.getArgument(1), {idx}));
+      break;
+    case Elementwise::sigmoid: {
+      // 1 / (1 + 2^(-x * log2(e))), with the hardware's ex2 (2 ulp) rather
+      // than a libdevice call, so no libdevice has to be found and linked.
+      Value arg = k.fmul(x, k.f(-1.4426950408889634f));
+      Value e = NVVM::InlinePtxOp::create(b, TypeRange{b.getF32Type()},
+                                          ValueRange{arg}, ValueRange{},
+                                          "ex2.approx.f32 $0, $1;", Value())
+                    .getResult(0);
+      r = arith::DivFOp::create(b, k.f(1.0f), k.fadd(k.f(1.0f), e));
+      break;
+    }
+    }
+    k.store(r, func.getArgument(unary ? 1 : 2), {idx});
   });
   return {func, {ceilDiv(numElements, blockSize), 1, 1}, {blockSize, 1, 1}};
 }

@@ -59,8 +59,11 @@ public:
                           int64_t r, int64_t m, nn::Prologue prologue,
                           nn::Activation act);
 
-  /// Elementwise lhs + rhs over `numElements` float32 values (flat memrefs).
-  KernelLaunch emitAdd(llvm::StringRef name, int64_t numElements);
+  enum class Elementwise { add, mul, sigmoid };
+  /// An elementwise op over `numElements` float32 values (flat memrefs):
+  /// (lhs, rhs, out) for add and mul, (in, out) for sigmoid.
+  KernelLaunch emitElementwise(llvm::StringRef name, int64_t numElements,
+                               Elementwise kind);
 
 private:
   mlir::gpu::GPUFuncOp createKernel(llvm::StringRef name,

@@ -153,7 +153,7 @@ private:
 LogicalResult GraphLowering::checkSupported() {
   WalkResult result = graph.walk([&](Operation *op) {
     if (isa<nn::GraphOp, nn::OutputOp, nn::FusedConv2DOp, nn::FusedLinearOp,
-            nn::AddOp>(op))
+            nn::AddOp, nn::MulOp, nn::SigmoidOp>(op))
       return WalkResult::advance();
     if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
       if (isa<DenseFPElementsAttr>(constant.getValue()))
@@ -327,12 +327,28 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                op->getLoc());
         return success();
       })
-      .Case<nn::AddOp>([&](nn::AddOp add) {
-        int64_t count = add.getType().getNumElements();
-        auto k = emitter->emitAdd(kernelName(op, "add"), count);
+      .Case<nn::AddOp, nn::MulOp>([&](Operation *) {
+        auto type = cast<RankedTensorType>(op->getResult(0).getType());
+        int64_t count = type.getNumElements();
+        bool isAdd = isa<nn::AddOp>(op);
+        auto k = emitter->emitElementwise(
+            kernelName(op, isAdd ? "add" : "mul"), count,
+            isAdd ? KernelEmitter::Elementwise::add
+                  : KernelEmitter::Elementwise::mul);
         launch(k,
-               {viewOf(add.getLhs(), {count}), viewOf(add.getRhs(), {count}),
-                viewOf(add.getResult(), {count})},
+               {viewOf(op->getOperand(0), {count}),
+                viewOf(op->getOperand(1), {count}),
+                viewOf(op->getResult(0), {count})},
+               op->getLoc());
+        return success();
+      })
+      .Case<nn::SigmoidOp>([&](nn::SigmoidOp sigmoid) {
+        int64_t count = sigmoid.getType().getNumElements();
+        auto k = emitter->emitElementwise(kernelName(op, "sigmoid"), count,
+                                          KernelEmitter::Elementwise::sigmoid);
+        launch(k,
+               {viewOf(sigmoid.getInput(), {count}),
+                viewOf(sigmoid.getResult(), {count})},
                op->getLoc());
         return success();
       })

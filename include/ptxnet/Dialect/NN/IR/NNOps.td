@@ -186,13 +186,18 @@ class NN_UnaryOp<string mnemonic, string summaryText>
 
 def NN_ReluOp : NN_UnaryOp<"relu", "max(x, 0)">;
 def NN_Relu6Op : NN_UnaryOp<"relu6", "min(max(x, 0), 6)">;
+def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
 
-def NN_AddOp : NN_Op<"add", [Pure, SameOperandsAndResultType, Commutative]> {
-  let summary = "Elementwise sum of two tensors of one shape";
+class NN_BinaryOp<string mnemonic, string summaryText>
+    : NN_Op<mnemonic, [Pure, SameOperandsAndResultType, Commutative]> {
+  let summary = summaryText;
   let arguments = (ins NN_Tensor:$lhs, NN_Tensor:$rhs);
   let results = (outs NN_Tensor:$result);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
 }
+
+def NN_AddOp : NN_BinaryOp<"add", "Elementwise sum of two tensors of one shape">;
+def NN_MulOp : NN_BinaryOp<"mul", "Elementwise product of two tensors of one shape">;
 
 def NN_GlobalAvgPoolOp : NN_Op<"global_avg_pool", [Pure]> {
   let summary = "Mean over H and W: N x C x H x W -> N x C x 1 x 1";
