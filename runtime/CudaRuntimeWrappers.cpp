@@ -13,11 +13,59 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <mutex>
+#include <string>
+#include <vector>
 
 using namespace ptxnet;
 
 static CUstream executionStream = nullptr;
+
+namespace {
+struct LaunchRecord {
+  const char *name;
+  CUevent start, stop;
+};
+std::vector<LaunchRecord> &launchRecords() {
+  static std::vector<LaunchRecord> records;
+  return records;
+}
+} // namespace
+
+bool runtime::profilingEnabled() {
+  static bool enabled = std::getenv("PTXNET_PROFILE") != nullptr;
+  return enabled;
+}
+
+void runtime::printProfile() {
+  auto &records = launchRecords();
+  if (records.empty())
+    return;
+  // Aggregate by kernel name, keeping the order of first launch.
+  std::vector<std::string> order;
+  std::map<std::string, std::pair<double, int>> perKernel;
+  double total = 0;
+  for (LaunchRecord &r : records) {
+    check(cuEventSynchronize(r.stop), "cuEventSynchronize");
+    float ms = 0;
+    check(cuEventElapsedTime(&ms, r.start, r.stop), "cuEventElapsedTime");
+    auto [it, inserted] = perKernel.try_emplace(r.name, 0.0, 0);
+    if (inserted)
+      order.push_back(r.name);
+    it->second.first += ms;
+    it->second.second += 1;
+    total += ms;
+  }
+  int runs = perKernel[order.front()].second;
+  std::printf("profile: %d runs, kernel by kernel (mean ms per run)\n", runs);
+  for (const std::string &name : order) {
+    auto [ms, count] = perKernel[name];
+    std::printf("  %-36s %9.4f ms  %5.1f%%\n", name.c_str(), ms / runs,
+                100.0 * ms / total);
+  }
+  std::printf("  %-36s %9.4f ms\n", "total (sum of kernels)", total / runs);
+}
 
 void runtime::check(CUresult result, const char *what) {
   if (result == CUDA_SUCCESS)
@@ -91,9 +139,28 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t smem, CUstream stream,
                       void **params, void **extra, size_t /*paramsCount*/) {
+  CUstreamCaptureStatus capture = CU_STREAM_CAPTURE_STATUS_NONE;
+  bool profile = runtime::profilingEnabled();
+  if (profile)
+    runtime::check(cuStreamIsCapturing(stream, &capture),
+                   "cuStreamIsCapturing");
+  profile = profile && capture == CU_STREAM_CAPTURE_STATUS_NONE;
+  LaunchRecord record{nullptr, nullptr, nullptr};
+  if (profile) {
+    runtime::check(cuFuncGetName(&record.name, function), "cuFuncGetName");
+    runtime::check(cuEventCreate(&record.start, CU_EVENT_DEFAULT),
+                   "cuEventCreate");
+    runtime::check(cuEventCreate(&record.stop, CU_EVENT_DEFAULT),
+                   "cuEventCreate");
+    runtime::check(cuEventRecord(record.start, stream), "cuEventRecord");
+  }
   runtime::check(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY,
                                 blockZ, smem, stream, params, extra),
                  "cuLaunchKernel");
+  if (profile) {
+    runtime::check(cuEventRecord(record.stop, stream), "cuEventRecord");
+    launchRecords().push_back(record);
+  }
 }
 
 CUstream mgpuStreamCreate() {

@@ -95,7 +95,10 @@ struct Options {
                "  --bench N    warm up, then median latency of N runs (CUDA "
                "events)\n"
                "  --no-graph   launch kernel by kernel instead of replaying a "
-               "CUDA graph\n",
+               "CUDA graph\n"
+               "environment: PTXNET_PROFILE=1 with --no-graph prints the mean "
+               "time of each kernel;\n"
+               "             PTXNET_DEVICE=N picks the GPU (default 0)\n",
                argv0);
   std::exit(code);
 }
@@ -309,5 +312,6 @@ int main(int argc, char **argv) {
     for (auto ptr : inputs)
       cuMemFree(ptr);
   }
+  runtime::printProfile();
   return status;
 }

@@ -23,6 +23,7 @@ void ptxnet::buildGPUToBinaryPipeline(OpPassManager &pm,
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.useBarePtrCallConv = true;
+  kernels.addPass(createConvertNVGPUToNVVMPass()); // mma.sync
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
   kernels.addPass(createConvertNVVMToLLVMPass()); // nvvm.inline_ptx -> asm
   kernels.addPass(createCanonicalizerPass());

@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -290,6 +292,122 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
     });
   }
   return {func, {ceilDiv(p, kTileN), ceilDiv(s.oc, kTileM), s.n}, {16, 16, 1}};
+}
+
+//===----------------------------------------------------------------------===//
+// Pointwise convolution on tensor cores (tf32)
+//===----------------------------------------------------------------------===//
+
+// Block tile TM (channels) x TN (pixels), four warps of 32x32 each (2 x 4
+// m16n8 fragments), K staged 16 at a time. Shared-memory rows are padded
+// (A: 16 -> 20, B: 64/128 -> +8 floats) so that the fragment loads, where
+// lane = 4 * group + t reads A[group][t] and B[t][group], hit 32 distinct
+// banks.
+KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
+                                                  const ConvShape &s,
+                                                  Activation act) {
+  MLIRContext *ctx = module.getContext();
+  const int64_t p = s.h * s.w, kK = 16, kPadA = 20;
+  // Narrow layers (<= 32 output channels) use a 32 x 128 tile so that no
+  // warp computes rows that do not exist.
+  const int64_t tm = s.oc <= 32 ? 32 : 64, tn = 128 * 64 / (tm * 2) ;
+  const int64_t warpsN = tn / 32, kPadB = tn + 8;
+  auto func = createKernel(
+      name,
+      {f32Memref(ctx, {s.n, s.c, p}), f32Memref(ctx, {s.oc, s.c}),
+       f32Memref(ctx, {s.oc}), f32Memref(ctx, {s.n, s.oc, p})},
+      {workgroupMemref(ctx, {tm, kPadA}), workgroupMemref(ctx, {kK, kPadB})});
+  ImplicitLocOpBuilder b(func.getLoc(), ctx);
+  enterKernel(b, func);
+  KB k{b};
+  Value in = func.getArgument(0), filter = func.getArgument(1),
+        bias = func.getArgument(2), out = func.getArgument(3);
+  Value tileA = func.getWorkgroupAttributions()[0];
+  Value tileB = func.getWorkgroupAttributions()[1];
+
+  Value tid = k.threadId(gpu::Dimension::x); // 128 threads, 4 warps
+  Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
+  Value group = k.div(lane, 4), t = k.rem(lane, 4);
+  Value warpM = k.mul(k.div(warp, warpsN), 32);
+  Value warpN = k.mul(k.rem(warp, warpsN), 32);
+  Value p0 = k.mul(k.blockId(gpu::Dimension::x), tn);
+  Value o0 = k.mul(k.blockId(gpu::Dimension::y), tm);
+  Value n = k.blockId(gpu::Dimension::z);
+
+  auto accType = VectorType::get({2, 2}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
+  SmallVector<Value> init(2 * 4, zero); // [mi][ni], 2 x 4 fragments
+  SmallVector<Value> acc = k.loop(0, s.c, kK, init, [&](Value c0,
+                                                       ValueRange a) {
+    // Stage A[m][kk] = W[o0 + m][c0 + kk] and B[kk][q] = X[n][c0 + kk][p0 + q].
+    for (int64_t r = 0; r < tm * kK / 128; ++r) {
+      Value e = k.add(tid, r * 128);
+      Value m = k.div(e, kK), kk = k.rem(e, kK);
+      Value o = k.add(o0, m), ch = k.add(c0, kk);
+      Value ok = k.both(k.lt(o, s.oc), k.lt(ch, s.c));
+      k.store(k.maskedLoad(ok, filter, {o, ch}), tileA, {m, kk});
+    }
+    for (int64_t r = 0; r < kK * tn / 128; ++r) {
+      Value e = k.add(tid, r * 128);
+      Value kk = k.div(e, tn), q = k.rem(e, tn);
+      Value px = k.add(p0, q), ch = k.add(c0, kk);
+      Value ok = k.both(k.lt(px, p), k.lt(ch, s.c));
+      k.store(k.maskedLoad(ok, in, {n, ch, px}), tileB, {kk, q});
+    }
+    gpu::BarrierOp::create(b);
+    SmallVector<Value> next(a.begin(), a.end());
+    for (int64_t ks = 0; ks < kK; ks += 8) {
+      SmallVector<Value> aFrag, bFrag;
+      for (int64_t mi = 0; mi < 2; ++mi) {
+        Value row = k.add(k.add(warpM, mi * 16), group);
+        Value col = k.add(t, ks);
+        SmallVector<Value> e = {
+            k.load(tileA, {row, col}), k.load(tileA, {k.add(row, 8), col}),
+            k.load(tileA, {row, k.add(col, 4)}),
+            k.load(tileA, {k.add(row, 8), k.add(col, 4)})};
+        aFrag.push_back(vector::FromElementsOp::create(
+            b, VectorType::get({4, 1}, b.getF32Type()), e));
+      }
+      for (int64_t ni = 0; ni < 4; ++ni) {
+        Value colB = k.add(k.add(warpN, ni * 8), group);
+        Value rowB = k.add(t, ks);
+        SmallVector<Value> e = {k.load(tileB, {rowB, colB}),
+                                k.load(tileB, {k.add(rowB, 4), colB})};
+        bFrag.push_back(vector::FromElementsOp::create(
+            b, VectorType::get({2, 1}, b.getF32Type()), e));
+      }
+      for (int64_t mi = 0; mi < 2; ++mi)
+        for (int64_t ni = 0; ni < 4; ++ni)
+          next[mi * 4 + ni] = nvgpu::MmaSyncOp::create(
+              b, aFrag[mi], bFrag[ni], next[mi * 4 + ni],
+              ArrayRef<int64_t>{16, 8, 8}, /*tf32Enabled=*/true);
+    }
+    gpu::BarrierOp::create(b);
+    return next;
+  });
+
+  // Epilogue: fragment element (i, j) of tile (mi, ni) is output channel
+  // o0 + warpM + 16 mi + group + 8 i, pixel p0 + warpN + 8 ni + 2 t + j.
+  for (int64_t mi = 0; mi < 2; ++mi)
+    for (int64_t i = 0; i < 2; ++i) {
+      Value o = k.add(k.add(o0, warpM), mi * 16 + i * 8);
+      o = k.add(o, group);
+      k.ifThen(k.lt(o, s.oc), [&] {
+        Value bo = k.load(bias, {o});
+        for (int64_t ni = 0; ni < 4; ++ni)
+          for (int64_t j = 0; j < 2; ++j) {
+            Value px = k.add(k.add(k.add(p0, warpN), ni * 8 + j),
+                             k.mul(t, 2));
+            k.ifThen(k.lt(px, p), [&] {
+              Value v = vector::ExtractOp::create(b, acc[mi * 4 + ni],
+                                                  ArrayRef<int64_t>{i, j});
+              k.store(k.activate(k.fadd(v, bo), act), out, {n, o, px});
+            });
+          }
+      });
+    }
+  return {func, {ceilDiv(p, tn), ceilDiv(s.oc, tm), s.n}, {128, 1, 1}};
 }
 
 //===----------------------------------------------------------------------===//

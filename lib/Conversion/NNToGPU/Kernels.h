@@ -52,6 +52,11 @@ public:
   KernelLaunch emitPointwiseGemm(llvm::StringRef name, const ConvShape &s,
                                  nn::Activation act);
 
+  /// The same GEMM on tensor cores: nvgpu.mma.sync m16n8k8 with tf32
+  /// operands and float32 accumulation; each warp owns a 32x32 output tile.
+  KernelLaunch emitPointwiseGemmTF32(llvm::StringRef name, const ConvShape &s,
+                                     nn::Activation act);
+
   /// Linear layer with a flatten or global-average-pool prologue, one block
   /// per (64 outputs, image); the pooled row lives in shared memory:
   ///   (input NxKxR, weight MxK, bias M, output NxM); R = H*W pooled, or 1.

@@ -112,7 +112,6 @@ public:
                 bool tf32)
       : module(module), graph(graph), builder(module.getContext()),
         tf32(tf32) {
-    (void)this->tf32;
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
@@ -136,7 +135,8 @@ private:
   ModuleOp module;
   nn::GraphOp graph;
   OpBuilder builder;
-  [[maybe_unused]] bool tf32;
+  bool tf32; // pointwise GEMMs on tensor cores
+
   gpu::GPUModuleOp kernelModule;
   std::unique_ptr<KernelEmitter> emitter;
 
@@ -278,8 +278,12 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         std::string suffix = activationSuffix(conv.getActivation()).str();
         if (s.isPointwise()) {
           int64_t p = s.h * s.w;
-          auto k = emitter->emitPointwiseGemm(
-              kernelName(op, "conv1x1_gemm" + suffix), s, conv.getActivation());
+          auto k = tf32 ? emitter->emitPointwiseGemmTF32(
+                              kernelName(op, "conv1x1_mma_tf32" + suffix), s,
+                              conv.getActivation())
+                        : emitter->emitPointwiseGemm(
+                              kernelName(op, "conv1x1_gemm" + suffix), s,
+                              conv.getActivation());
           launch(k,
                  {viewOf(conv.getInput(), {s.n, s.c, p}),
                   viewOf(conv.getFilter(), {s.oc, s.c}), viewOf(conv.getBias()),

@@ -25,6 +25,12 @@ void ensureContext();
 /// program captures the forward pass on it into a CUDA graph.
 void setExecutionStream(CUstream stream);
 
+/// With $PTXNET_PROFILE set, every launch outside graph capture is timed
+/// with a pair of CUDA events; printProfile() prints the mean time per kernel
+/// (in launch order) and the total.
+bool profilingEnabled();
+void printProfile();
+
 } // namespace ptxnet::runtime
 
 #endif // PTXNET_RUNTIME_CUDARUNTIME_H
