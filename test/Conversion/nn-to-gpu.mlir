@@ -41,7 +41,7 @@
 // CHECK:       gpu.func @add_3
 // CHECK:         arith.addf
 // Pool + linear: the pooled row in shared memory, a warp-shuffle reduction.
-// CHECK:       gpu.func @pool_linear_4({{.*}}) workgroup(%{{.*}} : memref<8xf32, #gpu.address_space<workgroup>>)
+// CHECK:       gpu.func @pool_linear_4({{.*}}) workgroup(%{{.*}} : memref<2x8xf32, #gpu.address_space<workgroup>>)
 // CHECK:         gpu.barrier
 // CHECK:         gpu.shuffle  xor
 nn.graph @small(%x: tensor<2x3x8x8xf32>) -> tensor<2x5xf32> {

@@ -158,6 +158,17 @@ static MemRefType workgroupMemref(MLIRContext *ctx, ArrayRef<int64_t> shape) {
 // Direct convolution
 //===----------------------------------------------------------------------===//
 
+/// Output channels one thread of a dense direct convolution computes: every
+/// input tap it loads is reused that many times from registers.
+static int64_t outputChannelsPerThread(const ConvShape &s) {
+  if (s.groups != 1)
+    return 1;
+  for (int64_t ocb : {16, 8, 4, 2})
+    if (s.oc % ocb == 0)
+      return ocb;
+  return 1;
+}
+
 KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
                                            Activation act) {
   MLIRContext *ctx = module.getContext();
@@ -171,7 +182,9 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
   Value in = func.getArgument(0), filter = func.getArgument(1),
         bias = func.getArgument(2), out = func.getArgument(3);
 
-  int64_t total = s.n * s.oc * s.oh * s.ow;
+  const int64_t ocb = outputChannelsPerThread(s);
+  const int64_t ocBlocks = s.oc / ocb;
+  int64_t total = s.n * ocBlocks * s.oh * s.ow;
   Value idx = k.add(k.mul(k.blockId(gpu::Dimension::x), blockSize),
                     k.threadId(gpu::Dimension::x));
   k.ifThen(k.lt(idx, total), [&] {
@@ -180,31 +193,39 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
     Value t = k.div(idx, s.ow);
     Value oy = k.rem(t, s.oh);
     t = k.div(t, s.oh);
-    Value o = k.rem(t, s.oc);
-    Value n = k.div(t, s.oc);
-    Value group = k.div(o, s.oc / s.groups);
+    Value o0 = k.mul(k.rem(t, ocBlocks), ocb);
+    Value n = k.div(t, ocBlocks);
+    Value group = k.div(o0, s.oc / s.groups);
     Value y0 = k.sub(k.mul(oy, s.sh), k.c(s.pt));
     Value x0 = k.sub(k.mul(ox, s.sw), k.c(s.pl));
-    Value acc = k.loop(0, s.icg, 1, {k.f(0.0f)}, [&](Value ci, ValueRange a) {
-      Value ch = k.add(k.mul(group, s.icg), ci);
-      Value sum = a[0];
-      // The window is small and static: unrolled here, so each tap is a
-      // constant offset from the same base address.
-      for (int64_t ky = 0; ky < s.kh; ++ky) {
-        Value y = k.add(y0, ky);
-        Value rowOk = k.both(k.ge0(y), k.lt(y, s.h));
-        for (int64_t kx = 0; kx < s.kw; ++kx) {
-          Value x = k.add(x0, kx);
-          Value ok = k.both(rowOk, k.both(k.ge0(x), k.lt(x, s.w)));
-          Value v = k.maskedLoad(ok, in, {n, ch, y, x});
-          Value wv = k.load(filter, {o, ci, k.c(ky), k.c(kx)});
-          sum = k.fma(sum, v, wv);
-        }
-      }
-      return SmallVector<Value>{sum};
-    })[0];
-    Value r = k.activate(k.fadd(acc, k.load(bias, {o})), act);
-    k.store(r, out, {n, o, oy, ox});
+    SmallVector<Value> init(ocb, k.f(0.0f));
+    SmallVector<Value> acc =
+        k.loop(0, s.icg, 1, init, [&](Value ci, ValueRange a) {
+          Value ch = k.add(k.mul(group, s.icg), ci);
+          SmallVector<Value> sums(a.begin(), a.end());
+          // The window is small and static: unrolled here, so each tap is a
+          // constant offset from the same base address.
+          for (int64_t ky = 0; ky < s.kh; ++ky) {
+            Value y = k.add(y0, ky);
+            Value rowOk = k.both(k.ge0(y), k.lt(y, s.h));
+            for (int64_t kx = 0; kx < s.kw; ++kx) {
+              Value x = k.add(x0, kx);
+              Value ok = k.both(rowOk, k.both(k.ge0(x), k.lt(x, s.w)));
+              Value v = k.maskedLoad(ok, in, {n, ch, y, x});
+              for (int64_t j = 0; j < ocb; ++j) {
+                Value wv =
+                    k.load(filter, {k.add(o0, j), ci, k.c(ky), k.c(kx)});
+                sums[j] = k.fma(sums[j], v, wv);
+              }
+            }
+          }
+          return sums;
+        });
+    for (int64_t j = 0; j < ocb; ++j) {
+      Value o = k.add(o0, j);
+      Value r = k.activate(k.fadd(acc[j], k.load(bias, {o})), act);
+      k.store(r, out, {n, o, oy, ox});
+    }
   });
   return {func, {ceilDiv(total, blockSize), 1, 1}, {blockSize, 1, 1}};
 }
@@ -298,20 +319,35 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 // Pointwise convolution on tensor cores (tf32)
 //===----------------------------------------------------------------------===//
 
-// Block tile TM (channels) x TN (pixels), four warps of 32x32 each (2 x 4
-// m16n8 fragments), K staged 16 at a time. Shared-memory rows are padded
-// (A: 16 -> 20, B: 64/128 -> +8 floats) so that the fragment loads, where
-// lane = 4 * group + t reads A[group][t] and B[t][group], hit 32 distinct
-// banks.
+// Warps of 32 x 32 outputs (2 x 4 m16n8 fragments) arranged wm x wn in a
+// block; K staged 16 at a time through shared memory, with the next slice
+// prefetched into registers while the current one is multiplied. Batch and
+// pixels form one column dimension j = n * P + p, so small late layers still
+// produce enough blocks. Shared-memory rows are padded (A: 16 -> 20 floats,
+// B: +8) so that the fragment loads (lane = 4 * group + t reads A[group][t]
+// and B[t][group]) hit 32 distinct banks.
+TF32Tiling ptxnet::kernels::chooseTF32Tiling(int64_t rows, int64_t cols,
+                                             int64_t targetBlocks) {
+  // Largest tile first; the first one that still gives targetBlocks wins.
+  static const TF32Tiling options[] = {{2, 2}, {1, 4}, {2, 1}, {1, 2}, {1, 1}};
+  for (const TF32Tiling &t : options) {
+    if (t.wm == 2 && rows <= 32)
+      continue;
+    if (ceilDiv(rows, 32 * t.wm) * ceilDiv(cols, 32 * t.wn) >= targetBlocks)
+      return t;
+  }
+  return {1, 1};
+}
+
 KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
                                                   const ConvShape &s,
                                                   Activation act) {
   MLIRContext *ctx = module.getContext();
-  const int64_t p = s.h * s.w, kK = 16, kPadA = 20;
-  // Narrow layers (<= 32 output channels) use a 32 x 128 tile so that no
-  // warp computes rows that do not exist.
-  const int64_t tm = s.oc <= 32 ? 32 : 64, tn = 128 * 64 / (tm * 2) ;
-  const int64_t warpsN = tn / 32, kPadB = tn + 8;
+  const int64_t p = s.h * s.w, cols = s.n * p, kK = 16, kPadA = 20;
+  TF32Tiling tiling = chooseTF32Tiling(s.oc, cols, /*targetBlocks=*/264);
+  const int64_t tm = 32 * tiling.wm, tn = 32 * tiling.wn;
+  const int64_t threads = 32 * tiling.wm * tiling.wn, kPadB = tn + 8;
+  const int64_t aPerThread = tm * kK / threads, bPerThread = kK * tn / threads;
   auto func = createKernel(
       name,
       {f32Memref(ctx, {s.n, s.c, p}), f32Memref(ctx, {s.oc, s.c}),
@@ -325,38 +361,60 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
   Value tileA = func.getWorkgroupAttributions()[0];
   Value tileB = func.getWorkgroupAttributions()[1];
 
-  Value tid = k.threadId(gpu::Dimension::x); // 128 threads, 4 warps
+  Value tid = k.threadId(gpu::Dimension::x);
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
   Value group = k.div(lane, 4), t = k.rem(lane, 4);
-  Value warpM = k.mul(k.div(warp, warpsN), 32);
-  Value warpN = k.mul(k.rem(warp, warpsN), 32);
-  Value p0 = k.mul(k.blockId(gpu::Dimension::x), tn);
+  Value warpM = k.mul(k.div(warp, tiling.wn), 32);
+  Value warpN = k.mul(k.rem(warp, tiling.wn), 32);
+  Value j0 = k.mul(k.blockId(gpu::Dimension::x), tn);
   Value o0 = k.mul(k.blockId(gpu::Dimension::y), tm);
-  Value n = k.blockId(gpu::Dimension::z);
+
+  // The staged elements of each thread: threads is a multiple of both 16
+  // (A's row length) and tn (B's), so a thread always loads the same A column
+  // and B column, on rows spaced `threads / 16` and `wm` apart. Index math is
+  // done once, outside the K loop.
+  Value aCol = k.rem(tid, kK), aRow0 = k.div(tid, kK);
+  int64_t aRowStep = threads / kK;
+  Value bCol = k.rem(tid, tn), bRow0 = k.div(tid, tn);
+  int64_t bRowStep = tiling.wm;
+  Value jB = k.add(j0, bCol);
+  Value bOk = k.lt(jB, cols);
+  Value jBSafe = k.sel(bOk, jB, k.c(0));
+  Value bImg = k.div(jBSafe, p), bPx = k.rem(jBSafe, p);
+  auto loadSlices = [&](Value c0) {
+    SmallVector<Value> regs;
+    Value chA = k.add(c0, aCol);
+    Value chAOk = k.lt(chA, s.c);
+    for (int64_t r = 0; r < aPerThread; ++r) {
+      Value o = k.add(k.add(o0, aRow0), r * aRowStep);
+      regs.push_back(
+          k.maskedLoad(k.both(chAOk, k.lt(o, s.oc)), filter, {o, chA}));
+    }
+    for (int64_t r = 0; r < bPerThread; ++r) {
+      Value ch = k.add(k.add(c0, bRow0), r * bRowStep);
+      regs.push_back(k.maskedLoad(k.both(bOk, k.lt(ch, s.c)), in,
+                                  {bImg, ch, bPx}));
+    }
+    return regs;
+  };
 
   auto accType = VectorType::get({2, 2}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
       b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-  SmallVector<Value> init(2 * 4, zero); // [mi][ni], 2 x 4 fragments
-  SmallVector<Value> acc = k.loop(0, s.c, kK, init, [&](Value c0,
-                                                       ValueRange a) {
-    // Stage A[m][kk] = W[o0 + m][c0 + kk] and B[kk][q] = X[n][c0 + kk][p0 + q].
-    for (int64_t r = 0; r < tm * kK / 128; ++r) {
-      Value e = k.add(tid, r * 128);
-      Value m = k.div(e, kK), kk = k.rem(e, kK);
-      Value o = k.add(o0, m), ch = k.add(c0, kk);
-      Value ok = k.both(k.lt(o, s.oc), k.lt(ch, s.c));
-      k.store(k.maskedLoad(ok, filter, {o, ch}), tileA, {m, kk});
-    }
-    for (int64_t r = 0; r < kK * tn / 128; ++r) {
-      Value e = k.add(tid, r * 128);
-      Value kk = k.div(e, tn), q = k.rem(e, tn);
-      Value px = k.add(p0, q), ch = k.add(c0, kk);
-      Value ok = k.both(k.lt(px, p), k.lt(ch, s.c));
-      k.store(k.maskedLoad(ok, in, {n, ch, px}), tileB, {kk, q});
-    }
+  SmallVector<Value> init(2 * 4, zero); // [mi][ni] fragments
+  SmallVector<Value> first = loadSlices(k.c(0));
+  init.append(first);
+  SmallVector<Value> state = k.loop(0, s.c, kK, init, [&](Value c0,
+                                                         ValueRange a) {
+    ValueRange regs = a.drop_front(8);
+    for (int64_t r = 0; r < aPerThread; ++r)
+      k.store(regs[r], tileA, {k.add(aRow0, r * aRowStep), aCol});
+    for (int64_t r = 0; r < bPerThread; ++r)
+      k.store(regs[aPerThread + r], tileB, {k.add(bRow0, r * bRowStep), bCol});
     gpu::BarrierOp::create(b);
-    SmallVector<Value> next(a.begin(), a.end());
+    // Prefetch the next slices (masked to zeros past C) before the MMAs.
+    SmallVector<Value> nextRegs = loadSlices(k.add(c0, kK));
+    SmallVector<Value> next(a.begin(), a.begin() + 8);
     for (int64_t ks = 0; ks < kK; ks += 8) {
       SmallVector<Value> aFrag, bFrag;
       for (int64_t mi = 0; mi < 2; ++mi) {
@@ -384,30 +442,30 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
               ArrayRef<int64_t>{16, 8, 8}, /*tf32Enabled=*/true);
     }
     gpu::BarrierOp::create(b);
+    next.append(nextRegs);
     return next;
   });
 
-  // Epilogue: fragment element (i, j) of tile (mi, ni) is output channel
-  // o0 + warpM + 16 mi + group + 8 i, pixel p0 + warpN + 8 ni + 2 t + j.
+  // Epilogue: fragment element (i, jj) of tile (mi, ni) is output channel
+  // o0 + warpM + 16 mi + group + 8 i, column j0 + warpN + 8 ni + 2 t + jj.
   for (int64_t mi = 0; mi < 2; ++mi)
     for (int64_t i = 0; i < 2; ++i) {
-      Value o = k.add(k.add(o0, warpM), mi * 16 + i * 8);
-      o = k.add(o, group);
+      Value o = k.add(k.add(k.add(o0, warpM), mi * 16 + i * 8), group);
       k.ifThen(k.lt(o, s.oc), [&] {
         Value bo = k.load(bias, {o});
         for (int64_t ni = 0; ni < 4; ++ni)
-          for (int64_t j = 0; j < 2; ++j) {
-            Value px = k.add(k.add(k.add(p0, warpN), ni * 8 + j),
-                             k.mul(t, 2));
-            k.ifThen(k.lt(px, p), [&] {
-              Value v = vector::ExtractOp::create(b, acc[mi * 4 + ni],
-                                                  ArrayRef<int64_t>{i, j});
-              k.store(k.activate(k.fadd(v, bo), act), out, {n, o, px});
+          for (int64_t jj = 0; jj < 2; ++jj) {
+            Value j = k.add(k.add(k.add(j0, warpN), ni * 8 + jj), k.mul(t, 2));
+            k.ifThen(k.lt(j, cols), [&] {
+              Value v = vector::ExtractOp::create(b, state[mi * 4 + ni],
+                                                  ArrayRef<int64_t>{i, jj});
+              k.store(k.activate(k.fadd(v, bo), act), out,
+                      {k.div(j, p), o, k.rem(j, p)});
             });
           }
       });
     }
-  return {func, {ceilDiv(p, tn), ceilDiv(s.oc, tm), s.n}, {128, 1, 1}};
+  return {func, {ceilDiv(cols, tn), ceilDiv(s.oc, tm), 1}, {threads, 1, 1}};
 }
 
 //===----------------------------------------------------------------------===//
@@ -416,71 +474,121 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
 
 static constexpr int64_t kLinearOutputsPerBlock = 64, kWarps = 8;
 
+/// Sum of `v` over the 32 lanes of a warp (butterfly through shuffles).
+static Value warpSum(ImplicitLocOpBuilder &b, KB &k, Value v) {
+  for (int offset = 16; offset > 0; offset /= 2)
+    v = k.fadd(v, gpu::ShuffleOp::create(b, v, offset, 32,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult());
+  return v;
+}
+
 KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
                                        int64_t r, int64_t m,
                                        nn::Prologue prologue,
                                        Activation act) {
   MLIRContext *ctx = module.getContext();
+  // Images per block: each weight row is read once for all of them.
+  int64_t images = linearImagesPerBlock(n, kDim);
   auto func = createKernel(name,
                            {f32Memref(ctx, {n, kDim, r}),
                             f32Memref(ctx, {m, kDim}), f32Memref(ctx, {m}),
                             f32Memref(ctx, {n, m})},
-                           {workgroupMemref(ctx, {kDim})});
+                           {workgroupMemref(ctx, {images, kDim})});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
   Value in = func.getArgument(0), weight = func.getArgument(1),
         bias = func.getArgument(2), out = func.getArgument(3);
-  Value row = func.getWorkgroupAttributions()[0];
+  Value rows = func.getWorkgroupAttributions()[0];
   Value tid = k.threadId(gpu::Dimension::x);
-  Value img = k.blockId(gpu::Dimension::y);
+  Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
+  Value img0 = k.mul(k.blockId(gpu::Dimension::y), images);
   Value m0 = k.mul(k.blockId(gpu::Dimension::x), kLinearOutputsPerBlock);
   int64_t threads = kWarps * 32;
 
-  // Prologue: the image's input row (pooled over R positions) into shared
-  // memory, so the pooled vector never goes to device memory.
+  // Prologue: the block's input rows (pooled over R positions) into shared
+  // memory, so the pooled vectors never go to device memory. With R >= 32 a
+  // warp reduces one channel, lanes reading consecutive positions
+  // (coalesced); otherwise a thread handles one channel.
   float scale = prologue == nn::Prologue::global_avg_pool ? 1.0f / r : 1.0f;
-  k.loop(0, ceilDiv(kDim, threads) * threads, threads, [&](Value base) {
-    Value kk = k.add(base, tid);
-    k.ifThen(k.lt(kk, kDim), [&] {
-      Value sum = k.loop(0, r, 1, {k.f(0.0f)}, [&](Value q, ValueRange a) {
-        return SmallVector<Value>{k.fadd(a[0], k.load(in, {img, kk, q}))};
-      })[0];
-      k.store(k.fmul(sum, k.f(scale)), row, {kk});
-    });
-  });
+  for (int64_t i = 0; i < images; ++i) {
+    Value img = k.add(img0, i);
+    Value imgOk = k.lt(img, n);
+    Value imgSafe = k.sel(imgOk, img, k.c(0));
+    if (r >= 32) {
+      k.loop(0, kDim, kWarps, [&](Value base) {
+        Value ch = k.add(base, warp);
+        Value chOk = k.lt(ch, kDim);
+        Value partial = k.loop(0, ceilDiv(r, 32) * 32, 32, {k.f(0.0f)},
+                               [&](Value q0, ValueRange a) {
+                                 Value q = k.add(q0, lane);
+                                 Value ok = k.both(k.both(chOk, imgOk),
+                                                   k.lt(q, r));
+                                 Value v = k.maskedLoad(ok, in,
+                                                        {imgSafe, ch, q});
+                                 return SmallVector<Value>{k.fadd(a[0], v)};
+                               })[0];
+        Value sum = warpSum(b, k, partial);
+        k.ifThen(chOk, [&] {
+          k.store(k.fmul(sum, k.f(scale)), rows, {k.c(i), ch});
+        });
+      });
+    } else {
+      k.loop(0, ceilDiv(kDim, threads) * threads, threads, [&](Value base) {
+        Value ch = k.add(base, tid);
+        k.ifThen(k.lt(ch, kDim), [&] {
+          Value sum = k.loop(0, r, 1, {k.f(0.0f)}, [&](Value q, ValueRange a) {
+            Value v = k.maskedLoad(imgOk, in, {imgSafe, ch, q});
+            return SmallVector<Value>{k.fadd(a[0], v)};
+          })[0];
+          k.store(k.fmul(sum, k.f(scale)), rows, {k.c(i), ch});
+        });
+      });
+    }
+  }
   gpu::BarrierOp::create(b);
 
-  // One warp per output: lanes stride over K (coalesced weight reads), then
-  // a butterfly reduction through warp shuffles.
-  Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
+  // One warp per output: lanes stride over K (coalesced weight reads, each
+  // weight used for every image of the block), then warp-shuffle sums.
   for (int64_t j = 0; j < kLinearOutputsPerBlock / kWarps; ++j) {
     Value o = k.add(k.add(m0, k.mul(warp, kLinearOutputsPerBlock / kWarps)), j);
     Value valid = k.lt(o, m);
     Value oc = k.sel(valid, o, k.c(0));
-    Value partial =
-        k.loop(0, ceilDiv(kDim, 32) * 32, 32, {k.f(0.0f)},
-               [&](Value base, ValueRange a) {
-                 Value kk = k.add(base, lane);
-                 Value ok = k.lt(kk, kDim);
-                 Value x = k.maskedLoad(ok, row, {kk});
-                 Value w = k.maskedLoad(ok, weight, {oc, kk});
-                 return SmallVector<Value>{k.fma(a[0], x, w)};
-               })[0];
-    for (int offset = 16; offset > 0; offset /= 2) {
-      Value other =
-          gpu::ShuffleOp::create(b, partial, offset, 32, gpu::ShuffleMode::XOR)
-              .getShuffleResult();
-      partial = k.fadd(partial, other);
-    }
+    SmallVector<Value> init(images, k.f(0.0f));
+    SmallVector<Value> partial = k.loop(
+        0, ceilDiv(kDim, 32) * 32, 32, init, [&](Value base, ValueRange a) {
+          Value kk = k.add(base, lane);
+          Value ok = k.lt(kk, kDim);
+          Value w = k.maskedLoad(ok, weight, {oc, kk});
+          SmallVector<Value> next;
+          for (int64_t i = 0; i < images; ++i)
+            next.push_back(
+                k.fma(a[i], k.maskedLoad(ok, rows, {k.c(i), kk}), w));
+          return next;
+        });
     Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane,
                                         k.c(0));
-    k.ifThen(k.both(first, valid), [&] {
-      k.store(k.activate(k.fadd(partial, k.load(bias, {o})), act), out,
-              {img, o});
-    });
+    for (int64_t i = 0; i < images; ++i) {
+      Value sum = warpSum(b, k, partial[i]);
+      Value img = k.add(img0, i);
+      k.ifThen(k.both(k.both(first, valid), k.lt(img, n)), [&] {
+        k.store(k.activate(k.fadd(sum, k.load(bias, {o})), act), out,
+                {img, o});
+      });
+    }
   }
-  return {func, {ceilDiv(m, kLinearOutputsPerBlock), n, 1}, {threads, 1, 1}};
+  return {func,
+          {ceilDiv(m, kLinearOutputsPerBlock), ceilDiv(n, images), 1},
+          {threads, 1, 1}};
+}
+
+int64_t ptxnet::kernels::linearImagesPerBlock(int64_t n, int64_t kDim) {
+  // Up to 4 images, within 48 KB of static shared memory.
+  int64_t images = std::min<int64_t>(n, 4);
+  while (images > 1 && images * kDim * 4 > 48 * 1024)
+    --images;
+  return images;
 }
 
 //===----------------------------------------------------------------------===//

@@ -53,12 +53,13 @@ public:
                                  nn::Activation act);
 
   /// The same GEMM on tensor cores: nvgpu.mma.sync m16n8k8 with tf32
-  /// operands and float32 accumulation; each warp owns a 32x32 output tile.
+  /// operands and float32 accumulation; each warp owns a 32x32 output tile,
+  /// and batch x pixels form one column dimension.
   KernelLaunch emitPointwiseGemmTF32(llvm::StringRef name, const ConvShape &s,
                                      nn::Activation act);
 
   /// Linear layer with a flatten or global-average-pool prologue, one block
-  /// per (64 outputs, image); the pooled row lives in shared memory:
+  /// per (64 outputs, up to 4 images); the pooled rows live in shared memory:
   ///   (input NxKxR, weight MxK, bias M, output NxM); R = H*W pooled, or 1.
   KernelLaunch emitLinear(llvm::StringRef name, int64_t n, int64_t k,
                           int64_t r, int64_t m, nn::Prologue prologue,
@@ -78,6 +79,16 @@ private:
   mlir::gpu::GPUModuleOp module;
   int64_t blockSize;
 };
+
+/// The warp grid (wm x wn warps of 32 x 32 outputs) of a tf32 GEMM block:
+/// the largest that still gives `targetBlocks` blocks for rows x cols.
+struct TF32Tiling {
+  int64_t wm, wn;
+};
+TF32Tiling chooseTF32Tiling(int64_t rows, int64_t cols, int64_t targetBlocks);
+
+/// How many images one block of the linear kernel handles.
+int64_t linearImagesPerBlock(int64_t n, int64_t kDim);
 
 } // namespace ptxnet::kernels
 

@@ -313,7 +313,7 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           r = in[2] * in[3];
         }
         int64_t m = linear.getWeight().getType().getDimSize(0);
-        // The row of K floats is staged in shared memory (48 KB static max).
+        // A row of K floats is staged in shared memory (48 KB static max).
         if (k * 4 > 48 * 1024)
           return op->emitOpError("input rows of ")
                  << k << " features exceed the 48 KB shared-memory stage";

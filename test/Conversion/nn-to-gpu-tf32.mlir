@@ -1,0 +1,28 @@
+// RUN: ptxnet-opt %s --convert-nn-to-gpu=precision=tf32 | FileCheck %s
+// RUN: ptxnet-opt %s --convert-nn-to-gpu=precision=tf32 --ptxnet-gpu-to-binary | FileCheck %s --check-prefix=PTX
+
+// The model info records the precision (last field, 1 = tf32).
+// CHECK: memref.global "public" constant @ptxnet_model_info : memref<14xi64> = dense<[2, 4, 2, 48, 8, 8, 4, 2, 40, 8, 8, {{[0-9]+}}, {{[0-9]+}}, 1]>
+
+// With precision=tf32 a pointwise convolution becomes a tensor-core GEMM:
+// batch x pixels (2 x 64 = 128 columns) form one dimension, so the launch is
+// 1-D over column tiles and 2-D over channel tiles, with no batch dimension.
+// CHECK: gpu.launch_func async [%{{.*}}] @ptxnet_kernels::@conv1x1_mma_tf32_relu6_0 blocks in (%{{.*}}, %{{.*}}, %[[ONE:.*]]) threads in
+// CHECK-SAME: args(%{{.*}} : memref<2x48x64xf32>, %{{.*}} : memref<40x48xf32>, %{{.*}} : memref<40xf32>, %{{.*}} : memref<2x40x64xf32>)
+// CHECK-LABEL: gpu.func @conv1x1_mma_tf32_relu6_0
+// CHECK-SAME: workgroup(%{{.*}} : memref<{{32|64}}x20xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: gpu.barrier
+// CHECK: vector.from_elements {{.*}} : vector<4x1xf32>
+// CHECK: vector.from_elements {{.*}} : vector<2x1xf32>
+// CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: vector.extract {{.*}} : f32 from vector<2x2xf32>
+// CHECK: arith.minimumf
+
+// PTX: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+nn.graph @pointwise(%x: tensor<2x48x8x8xf32>) -> tensor<2x40x8x8xf32> {
+  %w = arith.constant dense<0.5> : tensor<40x48x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<40xf32>
+  %y = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<2x48x8x8xf32>, tensor<40x48x1x1xf32>, tensor<40xf32> -> tensor<2x40x8x8xf32>
+  nn.output %y : tensor<2x40x8x8xf32>
+}
