@@ -221,9 +221,29 @@ reference::evaluateGraph(GraphOp graph, const SafetensorsFile *weights,
                         c.getGroups(), Activation::none, result);
         })
         .Case<FusedConv2DOp>([&](FusedConv2DOp c) {
-          convolutionOp(get(c.getInput()), get(c.getFilter()),
-                        biasPtr(c.getBias()), c.getStrides(), c.getPadding(),
-                        c.getGroups(), c.getActivation(), result);
+          if (!c.getPooled()) {
+            convolutionOp(get(c.getInput()), get(c.getFilter()),
+                          biasPtr(c.getBias()), c.getStrides(), c.getPadding(),
+                          c.getGroups(), c.getActivation(), result);
+            return;
+          }
+          // The full map first, then its mean over H x W.
+          const Tensor &in = get(c.getInput());
+          const Tensor &w = get(c.getFilter());
+          Tensor full;
+          full.shape = {in.shape[0], w.shape[0],
+                        convOutputSize(in.shape[2], w.shape[2],
+                                       c.getStrides()[0], c.getPadding()[0],
+                                       c.getPadding()[2]),
+                        convOutputSize(in.shape[3], w.shape[3],
+                                       c.getStrides()[1], c.getPadding()[1],
+                                       c.getPadding()[3])};
+          full.data.assign(full.shape[0] * full.shape[1] * full.shape[2] *
+                               full.shape[3],
+                           0.0f);
+          convolutionOp(in, w, biasPtr(c.getBias()), c.getStrides(),
+                        c.getPadding(), c.getGroups(), c.getActivation(), full);
+          result.data = globalAvgPool(full);
         })
         .Case<BatchNormOp>([&](BatchNormOp bn) {
           const Tensor &in = get(bn.getInput());

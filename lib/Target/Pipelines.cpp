@@ -23,6 +23,10 @@ void ptxnet::buildGPUToBinaryPipeline(OpPassManager &pm,
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   ConvertGpuOpsToNVVMOpsOptions nvvm;
   nvvm.useBarePtrCallConv = true;
+  // 32-bit index arithmetic in kernels: 64-bit integer division by the
+  // constant tensor extents is emulated and dominated the memory-bound
+  // kernels. convert-nn-to-gpu checks that every buffer fits.
+  nvvm.indexBitwidth = 32;
   kernels.addPass(createConvertNVGPUToNVVMPass()); // mma.sync
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
   kernels.addPass(createConvertNVVMToLLVMPass()); // nvvm.inline_ptx -> asm

@@ -1,4 +1,4 @@
-// RUN: ptxnet-opt %s --convert-nn-to-gpu | FileCheck %s
+// RUN: ptxnet-opt %s -split-input-file --convert-nn-to-gpu | FileCheck %s
 
 // One graph with every kernel kind: a strided dense 3x3 conv, a pointwise
 // (1x1) conv, a depthwise conv, an add, and the pooled linear layer.
@@ -58,4 +58,26 @@ nn.graph @small(%x: tensor<2x3x8x8xf32>) -> tensor<2x5xf32> {
   %b3 = arith.constant dense<0.4> : tensor<5xf32>
   %l = nn.fused_linear %s, %w3, %b3 prologue = global_avg_pool activation = none : tensor<2x8x4x4xf32>, tensor<5x8xf32>, tensor<5xf32> -> tensor<2x5xf32>
   nn.output %l : tensor<2x5xf32>
+}
+
+// -----
+
+// A pooled 1x1 convolution: its N x O output is zeroed, then accumulated
+// atomically by the GEMM epilogue.
+// CHECK-LABEL: func.func @ptxnet_forward
+// CHECK:   %[[Z:.*]] = gpu.memset async [%{{.*}}] %[[POOLED:.*]], %{{.*}} : memref<2x6xf32>, f32
+// CHECK:   gpu.launch_func async [%[[Z]]] @ptxnet_kernels::@conv1x1_gemm_relu_pool_0 {{.*}} args(%{{.*}} : memref<2x4x16xf32>, %{{.*}} : memref<6x4xf32>, %{{.*}} : memref<6xf32>, %[[POOLED]] : memref<2x6xf32>)
+// CHECK:   gpu.launch_func async {{.*}} @ptxnet_kernels::@linear_1
+// CHECK-LABEL: gpu.func @conv1x1_gemm_relu_pool_0
+// CHECK:   memref.atomic_rmw addf %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : (f32, memref<2x6xf32>) -> f32
+module {
+nn.graph @head(%x: tensor<2x4x4x4xf32>) -> tensor<2x3xf32> {
+  %w = arith.constant dense<0.5> : tensor<6x4x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<6xf32>
+  %c = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu pooled : tensor<2x4x4x4xf32>, tensor<6x4x1x1xf32>, tensor<6xf32> -> tensor<2x6x1x1xf32>
+  %lw = arith.constant dense<0.3> : tensor<3x6xf32>
+  %lb = arith.constant dense<0.4> : tensor<3xf32>
+  %l = nn.fused_linear %c, %lw, %lb prologue = flatten activation = none : tensor<2x6x1x1xf32>, tensor<3x6xf32>, tensor<3xf32> -> tensor<2x3xf32>
+  nn.output %l : tensor<2x3xf32>
+}
 }

@@ -25,12 +25,13 @@ using nn::Activation;
 ConvShape ConvShape::get(nn::FusedConv2DOp op) {
   auto in = op.getInput().getType().getShape();
   auto w = op.getFilter().getType().getShape();
-  auto out = op.getResult().getType().getShape();
-  return ConvShape{in[0],  in[1],  in[2],  in[3],  w[0],
-                   w[1],   w[2],   w[3],   out[2], out[3],
-                   op.getStrides()[0], op.getStrides()[1],
-                   op.getPadding()[0], op.getPadding()[1],
-                   int64_t(op.getGroups())};
+  ArrayRef<int64_t> st = op.getStrides(), pad = op.getPadding();
+  // The convolution's own output size (a pooled result is 1 x 1).
+  int64_t oh = nn::convOutputSize(in[2], w[2], st[0], pad[0], pad[2]);
+  int64_t ow = nn::convOutputSize(in[3], w[3], st[1], pad[1], pad[3]);
+  return ConvShape{in[0], in[1], in[2],  in[3],  w[0],   w[1],
+                   w[2],  w[3],  oh,     ow,     st[0],  st[1],
+                   pad[0], pad[1], int64_t(op.getGroups())};
 }
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -80,6 +81,16 @@ struct KB {
     for (Value i : idx)
       safe.push_back(sel(valid, i, c(0)));
     return sel(valid, load(m, safe), f(0.0f));
+  }
+  /// The GEMM epilogues' store: out[n][o][px] = v, or, for a pooled output,
+  /// out[n][o] += v / P (an atomic add: every pixel block contributes).
+  void storeOrPool(Value v, Value out, Value n, Value o, Value px,
+                   bool pooled, int64_t pixels) {
+    if (!pooled)
+      return store(v, out, {n, o, px});
+    memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addf,
+                                fmul(v, f(1.0f / float(pixels))), out,
+                                ValueRange{n, o});
   }
   Value activate(Value x, Activation act) {
     if (act == Activation::none)
@@ -240,15 +251,23 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
 // instead of re-read from L2.
 static constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 16, kSub = 4;
 
+/// The output buffer of a pointwise GEMM: N x O x P, or N x O when pooled.
+static MemRefType gemmOutput(MLIRContext *ctx, const ConvShape &s,
+                             bool pooled) {
+  if (pooled)
+    return f32Memref(ctx, {s.n, s.oc});
+  return f32Memref(ctx, {s.n, s.oc, s.h * s.w});
+}
+
 KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
                                               const ConvShape &s,
-                                              Activation act) {
+                                              Activation act, bool pooled) {
   MLIRContext *ctx = module.getContext();
   int64_t p = s.h * s.w;
   auto func = createKernel(
       name,
       {f32Memref(ctx, {s.n, s.c, p}), f32Memref(ctx, {s.oc, s.c}),
-       f32Memref(ctx, {s.oc}), f32Memref(ctx, {s.n, s.oc, p})},
+       f32Memref(ctx, {s.oc}), gemmOutput(ctx, s, pooled)},
       {workgroupMemref(ctx, {kTileK, kTileM}),
        workgroupMemref(ctx, {kTileK, kTileN})});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
@@ -306,8 +325,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
       for (int64_t j = 0; j < kSub; ++j) {
         Value px = k.add(k.add(p0, k.mul(tx, kSub)), j);
         k.ifThen(k.lt(px, p), [&] {
-          k.store(k.activate(k.fadd(acc[i * kSub + j], bo), act), out,
-                  {n, o, px});
+          k.storeOrPool(k.activate(k.fadd(acc[i * kSub + j], bo), act), out,
+                        n, o, px, pooled, p);
         });
       }
     });
@@ -341,7 +360,8 @@ TF32Tiling ptxnet::kernels::chooseTF32Tiling(int64_t rows, int64_t cols,
 
 KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
                                                   const ConvShape &s,
-                                                  Activation act) {
+                                                  Activation act,
+                                                  bool pooled) {
   MLIRContext *ctx = module.getContext();
   const int64_t p = s.h * s.w, cols = s.n * p, kK = 16, kPadA = 20;
   TF32Tiling tiling = chooseTF32Tiling(s.oc, cols, /*targetBlocks=*/264);
@@ -351,7 +371,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
   auto func = createKernel(
       name,
       {f32Memref(ctx, {s.n, s.c, p}), f32Memref(ctx, {s.oc, s.c}),
-       f32Memref(ctx, {s.oc}), f32Memref(ctx, {s.n, s.oc, p})},
+       f32Memref(ctx, {s.oc}), gemmOutput(ctx, s, pooled)},
       {workgroupMemref(ctx, {tm, kPadA}), workgroupMemref(ctx, {kK, kPadB})});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
@@ -459,8 +479,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
             k.ifThen(k.lt(j, cols), [&] {
               Value v = vector::ExtractOp::create(b, state[mi * 4 + ni],
                                                   ArrayRef<int64_t>{i, jj});
-              k.store(k.activate(k.fadd(v, bo), act), out,
-                      {k.div(j, p), o, k.rem(j, p)});
+              k.storeOrPool(k.activate(k.fadd(v, bo), act), out, k.div(j, p),
+                            o, k.rem(j, p), pooled, p);
             });
           }
       });

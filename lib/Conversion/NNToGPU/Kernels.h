@@ -49,14 +49,16 @@ public:
   /// A 1x1 convolution as a batched GEMM out[n] = W * in[n] on 64x64 output
   /// tiles staged through shared memory (float32 FMA):
   ///   (input NxCxP, filter OxC, bias O, output NxOxP), P = H*W.
+  /// With `pooled`, the output is N x O and receives the mean over P by
+  /// atomic adds (it must be zeroed first).
   KernelLaunch emitPointwiseGemm(llvm::StringRef name, const ConvShape &s,
-                                 nn::Activation act);
+                                 nn::Activation act, bool pooled);
 
   /// The same GEMM on tensor cores: nvgpu.mma.sync m16n8k8 with tf32
   /// operands and float32 accumulation; each warp owns a 32x32 output tile,
   /// and batch x pixels form one column dimension.
   KernelLaunch emitPointwiseGemmTF32(llvm::StringRef name, const ConvShape &s,
-                                     nn::Activation act);
+                                     nn::Activation act, bool pooled);
 
   /// Linear layer with a flatten or global-average-pool prologue, one block
   /// per (64 outputs, up to 4 images); the pooled rows live in shared memory:

@@ -172,6 +172,20 @@ LogicalResult GraphLowering::checkSupported() {
   });
   if (result.wasInterrupted())
     return failure();
+  // Kernels index with 32-bit integers (ptxnet-gpu-to-binary).
+  WalkResult tooLarge = graph.walk([&](Operation *op) {
+    for (Value v : op->getResults())
+      if (auto t = dyn_cast<RankedTensorType>(v.getType());
+          t && t.getNumElements() >= (int64_t(1) << 31)) {
+        op->emitOpError("result has ")
+            << t.getNumElements()
+            << " elements; GPU kernels index with 32 bits: use a smaller batch";
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  if (tooLarge.wasInterrupted())
+    return failure();
   if (graph.getNumArguments() != 1)
     return graph.emitOpError("GPU lowering supports one input, got ")
            << graph.getNumArguments();
@@ -273,21 +287,40 @@ static StringRef activationSuffix(nn::Activation act) {
 
 LogicalResult GraphLowering::lowerOp(Operation *op) {
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
-      .Case<nn::FusedConv2DOp>([&](nn::FusedConv2DOp conv) {
+      .Case<nn::FusedConv2DOp>([&](nn::FusedConv2DOp conv) -> LogicalResult {
         ConvShape s = ConvShape::get(conv);
         std::string suffix = activationSuffix(conv.getActivation()).str();
+        bool pooled = conv.getPooled();
+        if (pooled && !s.isPointwise())
+          return op->emitOpError("a pooled epilogue is only supported on 1x1 "
+                                 "convolutions (nn-fuse-pool-into-conv)");
         if (s.isPointwise()) {
           int64_t p = s.h * s.w;
+          SmallVector<int64_t> outShape = {s.n, s.oc};
+          if (!pooled)
+            outShape.push_back(p);
+          Value outView = viewOf(conv.getResult(), outShape);
+          if (pooled) {
+            suffix += "_pool";
+            // The epilogue accumulates into the output: zero it first.
+            Value zero = arith::ConstantOp::create(
+                builder, op->getLoc(), builder.getF32FloatAttr(0.0f));
+            token = gpu::MemsetOp::create(
+                        builder, op->getLoc(),
+                        gpu::AsyncTokenType::get(builder.getContext()),
+                        ValueRange{token}, outView, zero)
+                        .getAsyncToken();
+          }
           auto k = tf32 ? emitter->emitPointwiseGemmTF32(
                               kernelName(op, "conv1x1_mma_tf32" + suffix), s,
-                              conv.getActivation())
+                              conv.getActivation(), pooled)
                         : emitter->emitPointwiseGemm(
                               kernelName(op, "conv1x1_gemm" + suffix), s,
-                              conv.getActivation());
+                              conv.getActivation(), pooled);
           launch(k,
                  {viewOf(conv.getInput(), {s.n, s.c, p}),
                   viewOf(conv.getFilter(), {s.oc, s.c}), viewOf(conv.getBias()),
-                  viewOf(conv.getResult(), {s.n, s.oc, p})},
+                  outView},
                  op->getLoc());
           return success();
         }

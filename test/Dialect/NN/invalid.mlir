@@ -166,6 +166,16 @@ nn.graph @fused_conv_bias(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32> {
 
 // -----
 
+nn.graph @pooled_shape(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32> {
+  %w = nn.weight "w" : tensor<4x3x1x1xf32>
+  %b = nn.weight "b" : tensor<4xf32>
+  // expected-error @+1 {{'nn.fused_conv2d' op result shape should be [1, 4, 1, 1], got 'tensor<1x4x8x8xf32>'}}
+  %y = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu pooled : tensor<1x3x8x8xf32>, tensor<4x3x1x1xf32>, tensor<4xf32> -> tensor<1x4x8x8xf32>
+  nn.output %y : tensor<1x4x8x8xf32>
+}
+
+// -----
+
 nn.graph @activation_keyword(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %w = nn.weight "w" : tensor<4x3x3x3xf32>
   %b = nn.weight "b" : tensor<4xf32>

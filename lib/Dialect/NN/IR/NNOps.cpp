@@ -142,7 +142,7 @@ static LogicalResult verifyConvolution(Operation *op, Value input,
                                        Value result,
                                        ArrayRef<int64_t> strides,
                                        ArrayRef<int64_t> padding,
-                                       int64_t groups) {
+                                       int64_t groups, bool pooled = false) {
   if (strides.size() != 2)
     return op->emitOpError("expects 2 strides [sh, sw], got ")
            << strides.size();
@@ -183,6 +183,8 @@ static LogicalResult verifyConvolution(Operation *op, Value input,
            << w[2] << "x" << w[3] << " window does not fit the padded "
            << in[2] << "x" << in[3] << " input";
   SmallVector<int64_t> expected = {in[0], outChannels, oh, ow};
+  if (pooled)
+    expected = {in[0], outChannels, 1, 1}; // mean over the oh x ow map
   if (out != ArrayRef<int64_t>(expected))
     return op->emitOpError("result shape should be ")
            << "[" << expected[0] << ", " << expected[1] << ", " << expected[2]
@@ -199,7 +201,7 @@ LogicalResult Conv2DOp::verify() {
 LogicalResult FusedConv2DOp::verify() {
   return verifyConvolution(*this, getInput(), getFilter(), getBias(),
                            getResult(), getStrides(), getPadding(),
-                           getGroups());
+                           getGroups(), getPooled());
 }
 
 //===----------------------------------------------------------------------===//

@@ -16,6 +16,7 @@ void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
   graphPm.addPass(createCanonicalizerPass());
   graphPm.addPass(createNNFuseConvBiasActivation());
   graphPm.addPass(createNNFuseMatmulBias());
+  graphPm.addPass(createNNFusePoolIntoConv());
   graphPm.addPass(createCanonicalizerPass());
   graphPm.addPass(createCSEPass());
 }

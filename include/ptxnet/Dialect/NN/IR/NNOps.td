@@ -139,18 +139,23 @@ def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
     `activation(conv2d(input, filter) + bias)`: what `nn-fold-batch-norm` and
     `nn-fuse-conv-bias-activation` leave of conv + BatchNorm + ReLU/ReLU6.
     Same layout and attributes as `nn.conv2d`; the bias is required.
+
+    With `pooled` (set by `nn-fuse-pool-into-conv`), the result is the
+    global average over H and W of that value, `N x O x 1 x 1`: the reduction
+    runs in the epilogue and the full-size map is never materialised.
   }];
   let arguments = (ins NN_Tensor4D:$input, NN_Tensor4D:$filter,
                        NN_Tensor1D:$bias,
                        DenseI64ArrayAttr:$strides,
                        DenseI64ArrayAttr:$padding,
                        ConfinedAttr<I64Attr, [IntPositive]>:$groups,
-                       NN_Activation:$activation);
+                       NN_Activation:$activation,
+                       UnitAttr:$pooled);
   let results = (outs NN_Tensor4D:$result);
   let assemblyFormat = [{
     $input `,` $filter `,` $bias `strides` `=` $strides
     `padding` `=` $padding `groups` `=` $groups
-    `activation` `=` $activation attr-dict `:`
+    `activation` `=` $activation (`pooled` $pooled^)? attr-dict `:`
     type($input) `,` type($filter) `,` type($bias) `->` type($result)
   }];
   let hasVerifier = 1;

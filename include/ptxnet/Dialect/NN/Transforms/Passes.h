@@ -20,7 +20,8 @@ struct FusionPipelineOptions
 };
 
 /// nn-import-weights (if weights are given), nn-fold-batch-norm,
-/// canonicalize, nn-fuse-conv-bias-activation, nn-fuse-matmul-bias, cse.
+/// canonicalize, nn-fuse-conv-bias-activation, nn-fuse-matmul-bias,
+/// nn-fuse-pool-into-conv, canonicalize, cse.
 void buildFusionPipeline(mlir::OpPassManager &pm,
                          const FusionPipelineOptions &options);
 

@@ -55,6 +55,18 @@ def NNFuseMatmulBias : Pass<"nn-fuse-matmul-bias", "::ptxnet::nn::GraphOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def NNFusePoolIntoConv : Pass<"nn-fuse-pool-into-conv", "::ptxnet::nn::GraphOp"> {
+  let summary = "Move a global average pool into a pointwise convolution's epilogue";
+  let description = [{
+    `fused_linear(fused_conv2d(x)) prologue = global_avg_pool`, with a 1x1
+    convolution whose only user is the linear layer, becomes
+    `fused_linear(fused_conv2d(x) pooled) prologue = flatten`: the head's
+    1x1 conv + ReLU + pool is one kernel whose N x O x H x W map never goes to
+    device memory. Convolutions that are not 1x1 / stride 1 / unpadded /
+    ungrouped are left alone (their kernels have no reducing epilogue).
+  }];
+}
+
 def NNSetBatch : Pass<"nn-set-batch", "::ptxnet::nn::GraphOp"> {
   let summary = "Re-specialise a graph for another batch size";
   let description = [{
