@@ -82,15 +82,23 @@ struct KB {
       safe.push_back(sel(valid, i, c(0)));
     return sel(valid, load(m, safe), f(0.0f));
   }
-  /// The GEMM epilogues' store: out[n][o][px] = v, or, for a pooled output,
-  /// out[n][o] += v / P (an atomic add: every pixel block contributes).
+  /// The GEMM epilogues' store: out[n][o][px] = v; for a pooled output,
+  /// out[n][o] += v / P (an atomic add: every pixel block contributes); with
+  /// split K, out[n][o][px] += v (every K chunk contributes).
   void storeOrPool(Value v, Value out, Value n, Value o, Value px,
-                   bool pooled, int64_t pixels) {
-    if (!pooled)
-      return store(v, out, {n, o, px});
-    memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addf,
-                                fmul(v, f(1.0f / float(pixels))), out,
-                                ValueRange{n, o});
+                   bool pooled, int64_t pixels, bool splitK = false) {
+    if (pooled) {
+      memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addf,
+                                  fmul(v, f(1.0f / float(pixels))), out,
+                                  ValueRange{n, o});
+      return;
+    }
+    if (splitK) {
+      memref::AtomicRMWOp::create(b, arith::AtomicRMWKind::addf, v, out,
+                                  ValueRange{n, o, px});
+      return;
+    }
+    store(v, out, {n, o, px});
   }
   Value activate(Value x, Activation act) {
     if (act == Activation::none)
@@ -331,7 +339,11 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
       }
     });
   }
-  return {func, {ceilDiv(p, kTileN), ceilDiv(s.oc, kTileM), s.n}, {16, 16, 1}};
+  KernelLaunch launch{func,
+                      {ceilDiv(p, kTileN), ceilDiv(s.oc, kTileM), s.n},
+                      {16, 16, 1}};
+  launch.accumulatesOutput = pooled;
+  return launch;
 }
 
 //===----------------------------------------------------------------------===//
@@ -364,8 +376,20 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
                                                   bool pooled) {
   MLIRContext *ctx = module.getContext();
   const int64_t p = s.h * s.w, cols = s.n * p, kK = 16, kPadA = 20;
-  TF32Tiling tiling = chooseTF32Tiling(s.oc, cols, /*targetBlocks=*/264);
+  const int64_t targetBlocks = 264; // two per SM of an H100 (132 SMs)
+  TF32Tiling tiling = chooseTF32Tiling(s.oc, cols, targetBlocks);
   const int64_t tm = 32 * tiling.wm, tn = 32 * tiling.wn;
+  // Deep, narrow layers (the projections of the late blocks: K up to 1152
+  // over 8x8 maps) give too few tiles to hide the K loop's latency: split K
+  // over blocks and accumulate atomically. Only without an activation, which
+  // would not distribute over the partial sums.
+  int64_t tiles = ceilDiv(s.oc, tm) * ceilDiv(cols, tn);
+  int64_t splitK = 1;
+  if (act == Activation::none && !pooled && tiles < targetBlocks &&
+      s.c >= 128)
+    splitK = std::min(ceilDiv(2 * targetBlocks, tiles), s.c / 128);
+  const int64_t chunk = ceilDiv(ceilDiv(s.c, splitK), kK) * kK;
+  splitK = ceilDiv(s.c, chunk);
   const int64_t threads = 32 * tiling.wm * tiling.wn, kPadB = tn + 8;
   const int64_t aPerThread = tm * kK / threads, bPerThread = kK * tn / threads;
   auto func = createKernel(
@@ -388,6 +412,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
   Value warpN = k.mul(k.rem(warp, tiling.wn), 32);
   Value j0 = k.mul(k.blockId(gpu::Dimension::x), tn);
   Value o0 = k.mul(k.blockId(gpu::Dimension::y), tm);
+  Value kz = k.blockId(gpu::Dimension::z); // K chunk
+  Value kBegin = k.mul(kz, chunk);
 
   // The staged elements of each thread: threads is a multiple of both 16
   // (A's row length) and tn (B's), so a thread always loads the same A column
@@ -422,10 +448,11 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
   Value zero = arith::ConstantOp::create(
       b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
   SmallVector<Value> init(2 * 4, zero); // [mi][ni] fragments
-  SmallVector<Value> first = loadSlices(k.c(0));
+  SmallVector<Value> first = loadSlices(kBegin);
   init.append(first);
-  SmallVector<Value> state = k.loop(0, s.c, kK, init, [&](Value c0,
-                                                         ValueRange a) {
+  SmallVector<Value> state = k.loop(0, chunk, kK, init, [&](Value kOff,
+                                                           ValueRange a) {
+    Value c0 = k.add(kBegin, kOff);
     ValueRange regs = a.drop_front(8);
     for (int64_t r = 0; r < aPerThread; ++r)
       k.store(regs[r], tileA, {k.add(aRow0, r * aRowStep), aCol});
@@ -468,31 +495,56 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
 
   // Epilogue: fragment element (i, jj) of tile (mi, ni) is output channel
   // o0 + warpM + 16 mi + group + 8 i, column j0 + warpN + 8 ni + 2 t + jj.
+  // The 8 columns of a thread are split into (image, pixel) once.
+  struct Column {
+    Value ok, img, px;
+  };
+  SmallVector<Column> columns;
+  for (int64_t ni = 0; ni < 4; ++ni)
+    for (int64_t jj = 0; jj < 2; ++jj) {
+      Value j = k.add(k.add(k.add(j0, warpN), ni * 8 + jj), k.mul(t, 2));
+      Value ok = k.lt(j, cols);
+      Value js = k.sel(ok, j, k.c(0));
+      columns.push_back({ok, k.div(js, p), k.rem(js, p)});
+    }
+  // With split K only the first chunk adds the bias.
+  Value firstChunk =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kz, k.c(0));
   for (int64_t mi = 0; mi < 2; ++mi)
     for (int64_t i = 0; i < 2; ++i) {
       Value o = k.add(k.add(k.add(o0, warpM), mi * 16 + i * 8), group);
       k.ifThen(k.lt(o, s.oc), [&] {
         Value bo = k.load(bias, {o});
+        if (splitK > 1)
+          bo = k.sel(firstChunk, bo, k.f(0.0f));
         for (int64_t ni = 0; ni < 4; ++ni)
           for (int64_t jj = 0; jj < 2; ++jj) {
-            Value j = k.add(k.add(k.add(j0, warpN), ni * 8 + jj), k.mul(t, 2));
-            k.ifThen(k.lt(j, cols), [&] {
+            Column &col = columns[ni * 2 + jj];
+            k.ifThen(col.ok, [&] {
               Value v = vector::ExtractOp::create(b, state[mi * 4 + ni],
                                                   ArrayRef<int64_t>{i, jj});
-              k.storeOrPool(k.activate(k.fadd(v, bo), act), out, k.div(j, p),
-                            o, k.rem(j, p), pooled, p);
+              k.storeOrPool(k.activate(k.fadd(v, bo), act), out, col.img, o,
+                            col.px, pooled, p, splitK > 1);
             });
           }
       });
     }
-  return {func, {ceilDiv(cols, tn), ceilDiv(s.oc, tm), 1}, {threads, 1, 1}};
+  KernelLaunch launch{func,
+                      {ceilDiv(cols, tn), ceilDiv(s.oc, tm), splitK},
+                      {threads, 1, 1}};
+  launch.accumulatesOutput = pooled || splitK > 1;
+  return launch;
+
 }
 
 //===----------------------------------------------------------------------===//
 // Linear with a pooling / flatten prologue
 //===----------------------------------------------------------------------===//
 
-static constexpr int64_t kLinearOutputsPerBlock = 64, kWarps = 8;
+// 8 warps of 2 outputs: enough blocks for the GPU even at batch 1, and two
+// independent weight streams per warp.
+static constexpr int64_t kWarps = 8, kOutputsPerWarp = 2,
+                         kLinearOutputsPerBlock = kWarps * kOutputsPerWarp;
 
 /// Sum of `v` over the 32 lanes of a warp (butterfly through shuffles).
 static Value warpSum(ImplicitLocOpBuilder &b, KB &k, Value v) {
@@ -569,35 +621,44 @@ KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
   }
   gpu::BarrierOp::create(b);
 
-  // One warp per output: lanes stride over K (coalesced weight reads, each
-  // weight used for every image of the block), then warp-shuffle sums.
-  for (int64_t j = 0; j < kLinearOutputsPerBlock / kWarps; ++j) {
-    Value o = k.add(k.add(m0, k.mul(warp, kLinearOutputsPerBlock / kWarps)), j);
-    Value valid = k.lt(o, m);
-    Value oc = k.sel(valid, o, k.c(0));
-    SmallVector<Value> init(images, k.f(0.0f));
-    SmallVector<Value> partial = k.loop(
-        0, ceilDiv(kDim, 32) * 32, 32, init, [&](Value base, ValueRange a) {
-          Value kk = k.add(base, lane);
-          Value ok = k.lt(kk, kDim);
-          Value w = k.maskedLoad(ok, weight, {oc, kk});
-          SmallVector<Value> next;
+  // Each warp computes kOutputsPerWarp outputs together: lanes stride over
+  // K (coalesced weight reads, each weight used for every image of the
+  // block), the outputs' loads are independent and overlap, then
+  // warp-shuffle sums.
+  SmallVector<Value> outs, valids, safe;
+  for (int64_t jo = 0; jo < kOutputsPerWarp; ++jo) {
+    Value o = k.add(k.add(m0, k.mul(warp, kOutputsPerWarp)), jo);
+    outs.push_back(o);
+    valids.push_back(k.lt(o, m));
+    safe.push_back(k.sel(valids.back(), o, k.c(0)));
+  }
+  SmallVector<Value> init(images * kOutputsPerWarp, k.f(0.0f));
+  SmallVector<Value> partial = k.loop(
+      0, ceilDiv(kDim, 32) * 32, 32, init, [&](Value base, ValueRange a) {
+        Value kk = k.add(base, lane);
+        Value ok = k.lt(kk, kDim);
+        SmallVector<Value> xs;
+        for (int64_t i = 0; i < images; ++i)
+          xs.push_back(k.maskedLoad(ok, rows, {k.c(i), kk}));
+        SmallVector<Value> next;
+        for (int64_t jo = 0; jo < kOutputsPerWarp; ++jo) {
+          Value w = k.maskedLoad(ok, weight, {safe[jo], kk});
           for (int64_t i = 0; i < images; ++i)
-            next.push_back(
-                k.fma(a[i], k.maskedLoad(ok, rows, {k.c(i), kk}), w));
-          return next;
-        });
-    Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane,
-                                        k.c(0));
+            next.push_back(k.fma(a[jo * images + i], xs[i], w));
+        }
+        return next;
+      });
+  Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane,
+                                      k.c(0));
+  for (int64_t jo = 0; jo < kOutputsPerWarp; ++jo)
     for (int64_t i = 0; i < images; ++i) {
-      Value sum = warpSum(b, k, partial[i]);
+      Value sum = warpSum(b, k, partial[jo * images + i]);
       Value img = k.add(img0, i);
-      k.ifThen(k.both(k.both(first, valid), k.lt(img, n)), [&] {
-        k.store(k.activate(k.fadd(sum, k.load(bias, {o})), act), out,
-                {img, o});
+      k.ifThen(k.both(k.both(first, valids[jo]), k.lt(img, n)), [&] {
+        k.store(k.activate(k.fadd(sum, k.load(bias, {outs[jo]})), act), out,
+                {img, outs[jo]});
       });
     }
-  }
   return {func,
           {ceilDiv(m, kLinearOutputsPerBlock), ceilDiv(n, images), 1},
           {threads, 1, 1}};

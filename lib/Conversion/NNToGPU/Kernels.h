@@ -20,6 +20,9 @@ struct KernelLaunch {
   mlir::gpu::GPUFuncOp func;
   std::array<int64_t, 3> grid = {1, 1, 1};
   std::array<int64_t, 3> block = {1, 1, 1};
+  /// The kernel accumulates into its output (atomically): the launcher must
+  /// zero the output first.
+  bool accumulatesOutput = false;
 };
 
 /// Shape facts of one convolution, shared by the generators.

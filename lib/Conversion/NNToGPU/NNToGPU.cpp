@@ -300,9 +300,16 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           if (!pooled)
             outShape.push_back(p);
           Value outView = viewOf(conv.getResult(), outShape);
-          if (pooled) {
+          if (pooled)
             suffix += "_pool";
-            // The epilogue accumulates into the output: zero it first.
+          auto k = tf32 ? emitter->emitPointwiseGemmTF32(
+                              kernelName(op, "conv1x1_mma_tf32" + suffix), s,
+                              conv.getActivation(), pooled)
+                        : emitter->emitPointwiseGemm(
+                              kernelName(op, "conv1x1_gemm" + suffix), s,
+                              conv.getActivation(), pooled);
+          if (k.accumulatesOutput) {
+            // Pooled or split-K epilogues add into the output: zero it.
             Value zero = arith::ConstantOp::create(
                 builder, op->getLoc(), builder.getF32FloatAttr(0.0f));
             token = gpu::MemsetOp::create(
@@ -311,12 +318,6 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                         ValueRange{token}, outView, zero)
                         .getAsyncToken();
           }
-          auto k = tf32 ? emitter->emitPointwiseGemmTF32(
-                              kernelName(op, "conv1x1_mma_tf32" + suffix), s,
-                              conv.getActivation(), pooled)
-                        : emitter->emitPointwiseGemm(
-                              kernelName(op, "conv1x1_gemm" + suffix), s,
-                              conv.getActivation(), pooled);
           launch(k,
                  {viewOf(conv.getInput(), {s.n, s.c, p}),
                   viewOf(conv.getFilter(), {s.oc, s.c}), viewOf(conv.getBias()),
