@@ -245,6 +245,21 @@ reference::evaluateGraph(GraphOp graph, const SafetensorsFile *weights,
                         c.getPadding(), c.getGroups(), c.getActivation(), full);
           result.data = globalAvgPool(full);
         })
+        .Case<FusedExpandDepthwiseOp>([&](FusedExpandDepthwiseOp f) {
+          const Tensor &in = get(f.getInput());
+          const Tensor &we = get(f.getExpandFilter());
+          Tensor hidden;
+          hidden.shape = {in.shape[0], we.shape[0], in.shape[2], in.shape[3]};
+          hidden.data.assign(hidden.shape[0] * hidden.shape[1] *
+                                 hidden.shape[2] * hidden.shape[3],
+                             0.0f);
+          int64_t zeros[] = {0, 0, 0, 0}, ones[] = {1, 1};
+          convolutionOp(in, we, biasPtr(f.getExpandBias()), ones, zeros, 1,
+                        f.getExpandActivation(), hidden);
+          convolutionOp(hidden, get(f.getFilter()), biasPtr(f.getBias()),
+                        f.getStrides(), f.getPadding(), hidden.shape[1],
+                        f.getActivation(), result);
+        })
         .Case<BatchNormOp>([&](BatchNormOp bn) {
           const Tensor &in = get(bn.getInput());
           auto f = bnFactor(get(bn.getScale()), get(bn.getVariance()),

@@ -81,3 +81,21 @@ nn.graph @head(%x: tensor<2x4x4x4xf32>) -> tensor<2x3xf32> {
   nn.output %l : tensor<2x3xf32>
 }
 }
+
+// -----
+
+// The fused expand + depthwise kernel: expand weights and the hidden tile in
+// shared memory, one launch for both convolutions.
+// CHECK-LABEL: func.func @ptxnet_forward
+// CHECK:   gpu.launch_func async [%{{.*}}] @ptxnet_kernels::@expand_dw3x3_s2_relu6_0 {{.*}} args(%{{.*}} : memref<1x16x8x8xf32>, %{{.*}} : memref<32x16xf32>, %{{.*}} : memref<32xf32>, %{{.*}} : memref<32x1x3x3xf32>, %{{.*}} : memref<32xf32>, %{{.*}} : memref<1x32x4x4xf32>)
+// CHECK-LABEL: gpu.func @expand_dw3x3_s2_relu6_0
+// CHECK-SAME: workgroup(%{{.*}} : memref<8x16xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8x289xf32, #gpu.address_space<workgroup>>)
+// CHECK:   gpu.barrier
+// CHECK:   gpu.barrier
+nn.graph @mbconv(%x: tensor<1x16x8x8xf32>) -> tensor<1x32x4x4xf32> {
+  %we = arith.constant dense<0.5> : tensor<32x16x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<32xf32>
+  %wd = arith.constant dense<0.25> : tensor<32x1x3x3xf32>
+  %y = nn.fused_expand_depthwise %x, %we, %b expand_activation = relu6, %wd, %b strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6 : tensor<1x16x8x8xf32>, tensor<32x16x1x1xf32>, tensor<32x1x3x3xf32>, tensor<32xf32> -> tensor<1x32x4x4xf32>
+  nn.output %y : tensor<1x32x4x4xf32>
+}

@@ -1,5 +1,5 @@
-// RUN: ptxnet-opt %S/../Conversion/nn-to-gpu.mlir --convert-nn-to-gpu --ptxnet-gpu-to-binary | FileCheck %s
-// RUN: ptxnet-opt %S/../Conversion/nn-to-gpu.mlir --pass-pipeline='builtin.module(convert-nn-to-gpu,convert-scf-to-cf,nvvm-attach-target{chip=sm_89 features=+ptx80},gpu.module(convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1}))' | FileCheck %s --check-prefix=NVVM
+// RUN: ptxnet-opt %S/../Conversion/nn-to-gpu.mlir -split-input-file --convert-nn-to-gpu --ptxnet-gpu-to-binary | FileCheck %s
+// RUN: ptxnet-opt %S/../Conversion/nn-to-gpu.mlir -split-input-file --pass-pipeline='builtin.module(convert-nn-to-gpu,convert-scf-to-cf,nvvm-attach-target{chip=sm_89 features=+ptx80},gpu.module(convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1}))' | FileCheck %s --check-prefix=NVVM
 
 // After the upstream pipeline: host code calls into the runtime through the
 // GPU dialect's launch, and the kernels are embedded as sm_89 PTX.

@@ -538,6 +538,120 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
 }
 
 //===----------------------------------------------------------------------===//
+// Expand 1x1 + depthwise, fused
+//===----------------------------------------------------------------------===//
+
+// A block owns a TH x TW tile of the depthwise output for 16 hidden channels
+// of one image. It computes the expand for the tile's input window (halo
+// included) into shared memory, zero outside the image (the depthwise
+// padding pads the hidden tensor with zeros), then the depthwise from shared
+// memory. The hidden tensor never goes to device memory.
+static constexpr int64_t kHiddenPerBlock = 8, kFusedThreads = 256;
+
+KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
+                                                const ConvShape &s,
+                                                int64_t inChannels,
+                                                Activation expandAct,
+                                                Activation act) {
+  MLIRContext *ctx = module.getContext();
+  const int64_t cin = inChannels, hid = s.c, cb = kHiddenPerBlock;
+  const int64_t th = s.sh == 1 ? 16 : 8, tw = s.sw == 1 ? 16 : 8;
+  const int64_t rh = (th - 1) * s.sh + s.kh, rw = (tw - 1) * s.sw + s.kw;
+  const int64_t region = rh * rw;
+  const int64_t tilesX = ceilDiv(s.ow, tw), tilesY = ceilDiv(s.oh, th);
+  auto func = createKernel(
+      name,
+      {f32Memref(ctx, {s.n, cin, s.h, s.w}), f32Memref(ctx, {hid, cin}),
+       f32Memref(ctx, {hid}), f32Memref(ctx, {hid, 1, s.kh, s.kw}),
+       f32Memref(ctx, {hid}), f32Memref(ctx, {s.n, hid, s.oh, s.ow})},
+      {workgroupMemref(ctx, {cb, cin}), workgroupMemref(ctx, {cb, region})});
+  ImplicitLocOpBuilder b(func.getLoc(), ctx);
+  enterKernel(b, func);
+  KB k{b};
+  Value in = func.getArgument(0), we = func.getArgument(1),
+        be = func.getArgument(2), wd = func.getArgument(3),
+        bd = func.getArgument(4), out = func.getArgument(5);
+  Value weTile = func.getWorkgroupAttributions()[0];
+  Value hidden = func.getWorkgroupAttributions()[1];
+
+  Value tid = k.threadId(gpu::Dimension::x);
+  Value tile = k.blockId(gpu::Dimension::x);
+  Value oy0 = k.mul(k.div(tile, tilesX), th);
+  Value ox0 = k.mul(k.rem(tile, tilesX), tw);
+  Value ch0 = k.mul(k.blockId(gpu::Dimension::y), cb);
+  Value n = k.blockId(gpu::Dimension::z);
+  Value iy0 = k.sub(k.mul(oy0, s.sh), k.c(s.pt));
+  Value ix0 = k.sub(k.mul(ox0, s.sw), k.c(s.pl));
+
+  // The block's expand weights, zero for channels past the last.
+  k.loop(0, ceilDiv(cb * cin, kFusedThreads) * kFusedThreads, kFusedThreads,
+         [&](Value base) {
+           Value e = k.add(base, tid);
+           k.ifThen(k.lt(e, cb * cin), [&] {
+             Value j = k.div(e, cin), c = k.rem(e, cin);
+             Value ch = k.add(ch0, j);
+             k.store(k.maskedLoad(k.lt(ch, hid), we, {ch, c}), weTile, {j, c});
+           });
+         });
+  gpu::BarrierOp::create(b);
+
+  // Expand: each thread computes all 16 channels of one window position, so
+  // each input value is loaded once and the weights are shared-memory
+  // broadcasts.
+  k.loop(0, ceilDiv(region, kFusedThreads) * kFusedThreads, kFusedThreads,
+         [&](Value base) {
+           Value r = k.add(base, tid);
+           Value iy = k.add(iy0, k.div(r, rw)), ix = k.add(ix0, k.rem(r, rw));
+           Value inside = k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
+                                 k.both(k.ge0(ix), k.lt(ix, s.w)));
+           inside = k.both(inside, k.lt(r, region));
+           SmallVector<Value> init(cb, k.f(0.0f));
+           SmallVector<Value> acc =
+               k.loop(0, cin, 1, init, [&](Value c, ValueRange a) {
+                 Value x = k.maskedLoad(inside, in, {n, c, iy, ix});
+                 SmallVector<Value> next;
+                 for (int64_t j = 0; j < cb; ++j)
+                   next.push_back(k.fma(a[j], x, k.load(weTile, {k.c(j), c})));
+                 return next;
+               });
+           k.ifThen(k.lt(r, region), [&] {
+             for (int64_t j = 0; j < cb; ++j) {
+               Value ch = k.add(ch0, j);
+               Value bias = k.maskedLoad(k.lt(ch, hid), be, {ch});
+               Value h = k.activate(k.fadd(acc[j], bias), expandAct);
+               k.store(k.sel(inside, h, k.f(0.0f)), hidden, {k.c(j), r});
+             }
+           });
+         });
+  gpu::BarrierOp::create(b);
+
+  // Depthwise from shared memory: consecutive threads, consecutive columns.
+  k.loop(0, cb * th * tw, kFusedThreads, [&](Value base) {
+    Value e = k.add(base, tid);
+    Value j = k.div(e, th * tw), q = k.rem(e, th * tw);
+    Value oy = k.div(q, tw), ox = k.rem(q, tw);
+    Value ch = k.add(ch0, j);
+    Value chOk = k.lt(ch, hid);
+    Value chSafe = k.sel(chOk, ch, k.c(0));
+    Value sum = k.f(0.0f);
+    for (int64_t ky = 0; ky < s.kh; ++ky)
+      for (int64_t kx = 0; kx < s.kw; ++kx) {
+        Value pos = k.add(k.mul(k.add(k.mul(oy, s.sh), ky), rw),
+                          k.add(k.mul(ox, s.sw), kx));
+        sum = k.fma(sum, k.load(hidden, {j, pos}),
+                    k.load(wd, {chSafe, k.c(0), k.c(ky), k.c(kx)}));
+      }
+    Value y = k.add(oy0, oy), x = k.add(ox0, ox);
+    k.ifThen(k.both(chOk, k.both(k.lt(y, s.oh), k.lt(x, s.ow))), [&] {
+      k.store(k.activate(k.fadd(sum, k.load(bd, {ch})), act), out,
+              {n, ch, y, x});
+    });
+  });
+  return {func, {tilesX * tilesY, ceilDiv(hid, cb), s.n},
+          {kFusedThreads, 1, 1}};
+}
+
+//===----------------------------------------------------------------------===//
 // Linear with a pooling / flatten prologue
 //===----------------------------------------------------------------------===//
 

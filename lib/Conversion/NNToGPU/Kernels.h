@@ -63,6 +63,14 @@ public:
   KernelLaunch emitPointwiseGemmTF32(llvm::StringRef name, const ConvShape &s,
                                      nn::Activation act, bool pooled);
 
+  /// An MBConv expand 1x1 + depthwise pair (nn.fused_expand_depthwise):
+  ///   (input NxCxHxW, expand filter HidxC, expand bias Hid,
+  ///    depthwise filter Hidx1xKHxKW, bias Hid, output NxHidxOHxOW).
+  /// `s` describes the depthwise convolution of the hidden tensor.
+  KernelLaunch emitExpandDepthwise(llvm::StringRef name, const ConvShape &s,
+                                   int64_t inChannels, nn::Activation expandAct,
+                                   nn::Activation act);
+
   /// Linear layer with a flatten or global-average-pool prologue, one block
   /// per (64 outputs, up to 4 images); the pooled rows live in shared memory:
   ///   (input NxKxR, weight MxK, bias M, output NxM); R = H*W pooled, or 1.

@@ -153,7 +153,8 @@ private:
 LogicalResult GraphLowering::checkSupported() {
   WalkResult result = graph.walk([&](Operation *op) {
     if (isa<nn::GraphOp, nn::OutputOp, nn::FusedConv2DOp, nn::FusedLinearOp,
-            nn::AddOp, nn::MulOp, nn::SigmoidOp>(op))
+            nn::FusedExpandDepthwiseOp, nn::AddOp, nn::MulOp, nn::SigmoidOp>(
+            op))
       return WalkResult::advance();
     if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
       if (isa<DenseFPElementsAttr>(constant.getValue()))
@@ -334,6 +335,30 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         launch(k,
                {viewOf(conv.getInput()), viewOf(conv.getFilter()),
                 viewOf(conv.getBias()), viewOf(conv.getResult())},
+               op->getLoc());
+        return success();
+      })
+      .Case<nn::FusedExpandDepthwiseOp>([&](nn::FusedExpandDepthwiseOp f) {
+        auto in = f.getInput().getType().getShape();
+        auto wd = f.getFilter().getType().getShape();
+        auto out = f.getType().getShape();
+        int64_t hid = wd[0];
+        // The depthwise convolution of the (never materialised) hidden
+        // tensor.
+        ConvShape s{in[0], hid, in[2], in[3], hid, 1, wd[2], wd[3], out[2],
+                    out[3], f.getStrides()[0], f.getStrides()[1],
+                    f.getPadding()[0], f.getPadding()[1], hid};
+        std::string kind = "expand_dw" + std::to_string(wd[2]) + "x" +
+                           std::to_string(wd[3]) + "_s" +
+                           std::to_string(s.sh) +
+                           activationSuffix(f.getActivation()).str();
+        auto k = emitter->emitExpandDepthwise(kernelName(op, kind), s, in[1],
+                                              f.getExpandActivation(),
+                                              f.getActivation());
+        launch(k,
+               {viewOf(f.getInput()), viewOf(f.getExpandFilter(), {hid, in[1]}),
+                viewOf(f.getExpandBias()), viewOf(f.getFilter()),
+                viewOf(f.getBias()), viewOf(f.getResult())},
                op->getLoc());
         return success();
       })

@@ -176,6 +176,39 @@ nn.graph @pooled_shape(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32> {
 
 // -----
 
+nn.graph @expand_dw_filter(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x8x8xf32> {
+  %we = nn.weight "e" : tensor<8x4x1x1xf32>
+  %b = nn.weight "b" : tensor<8xf32>
+  %wd = nn.weight "d" : tensor<8x2x3x3xf32>
+  // expected-error @+1 {{'nn.fused_expand_depthwise' op depthwise filter must be 8x1xKHxKW, got 'tensor<8x2x3x3xf32>'}}
+  %y = nn.fused_expand_depthwise %x, %we, %b expand_activation = relu6, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6 : tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>, tensor<8x2x3x3xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
+  nn.output %y : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+nn.graph @expand_dw_expand(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x8x8xf32> {
+  %we = nn.weight "e" : tensor<8x3x1x1xf32>
+  %b = nn.weight "b" : tensor<8xf32>
+  %wd = nn.weight "d" : tensor<8x1x3x3xf32>
+  // expected-error @+1 {{'nn.fused_expand_depthwise' op expand filter must be <hidden>x4x1x1, got 'tensor<8x3x1x1xf32>'}}
+  %y = nn.fused_expand_depthwise %x, %we, %b expand_activation = relu6, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6 : tensor<1x4x8x8xf32>, tensor<8x3x1x1xf32>, tensor<8x1x3x3xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
+  nn.output %y : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+nn.graph @expand_dw_result(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x8x8xf32> {
+  %we = nn.weight "e" : tensor<8x4x1x1xf32>
+  %b = nn.weight "b" : tensor<8xf32>
+  %wd = nn.weight "d" : tensor<8x1x3x3xf32>
+  // expected-error @+1 {{'nn.fused_expand_depthwise' op result shape should be [1, 8, 4, 4], got 'tensor<1x8x8x8xf32>'}}
+  %y = nn.fused_expand_depthwise %x, %we, %b expand_activation = relu6, %wd, %b strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6 : tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>, tensor<8x1x3x3xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
+  nn.output %y : tensor<1x8x8x8xf32>
+}
+
+// -----
+
 nn.graph @activation_keyword(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %w = nn.weight "w" : tensor<4x3x3x3xf32>
   %b = nn.weight "b" : tensor<4xf32>

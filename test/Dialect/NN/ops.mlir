@@ -32,6 +32,9 @@ nn.graph @all_ops(%x: tensor<2x8x9x9xf32>) -> tensor<2x10xf32> {
   %f = nn.fused_conv2d %d, %pw, %pb strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<2x16x4x4xf32>, tensor<12x16x1x1xf32>, tensor<12xf32> -> tensor<2x12x4x4xf32>
   // CHECK: nn.fused_conv2d %{{.*}}, %{{.*}}, %{{.*}} strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 pooled : tensor<2x16x4x4xf32>, tensor<12x16x1x1xf32>, tensor<12xf32> -> tensor<2x12x1x1xf32>
   %fp = nn.fused_conv2d %d, %pw, %pb strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 pooled : tensor<2x16x4x4xf32>, tensor<12x16x1x1xf32>, tensor<12xf32> -> tensor<2x12x1x1xf32>
+  // CHECK: nn.fused_expand_depthwise %{{.*}}, %{{.*}}, %{{.*}} expand_activation = relu6, %{{.*}}, %{{.*}} strides = [1, 1] padding = [1, 1, 1, 1] activation = none : tensor<2x16x4x4xf32>, tensor<12x16x1x1xf32>, tensor<12x1x3x3xf32>, tensor<12xf32> -> tensor<2x12x4x4xf32>
+  %dw12 = nn.weight "dw12.weight" : tensor<12x1x3x3xf32>
+  %fed = nn.fused_expand_depthwise %d, %pw, %pb expand_activation = relu6, %dw12, %pb strides = [1, 1] padding = [1, 1, 1, 1] activation = none : tensor<2x16x4x4xf32>, tensor<12x16x1x1xf32>, tensor<12x1x3x3xf32>, tensor<12xf32> -> tensor<2x12x4x4xf32>
   // CHECK: nn.global_avg_pool %{{.*}} : tensor<2x12x4x4xf32> -> tensor<2x12x1x1xf32>
   %p = nn.global_avg_pool %f : tensor<2x12x4x4xf32> -> tensor<2x12x1x1xf32>
   // CHECK: nn.flatten %{{.*}} : tensor<2x12x1x1xf32> -> tensor<2x12xf32>

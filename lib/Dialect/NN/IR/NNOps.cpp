@@ -204,6 +204,42 @@ LogicalResult FusedConv2DOp::verify() {
                            getGroups(), getPooled());
 }
 
+LogicalResult FusedExpandDepthwiseOp::verify() {
+  ArrayRef<int64_t> in = shapeOf(getInput()), we = shapeOf(getExpandFilter()),
+                    wd = shapeOf(getFilter());
+  if (we[1] != in[1] || we[2] != 1 || we[3] != 1)
+    return emitOpError("expand filter must be ")
+           << "<hidden>x" << in[1] << "x1x1, got " << getExpandFilter().getType();
+  int64_t hidden = we[0];
+  if (shapeOf(getExpandBias())[0] != hidden)
+    return emitOpError("expand bias has ")
+           << shapeOf(getExpandBias())[0] << " elements, expected " << hidden;
+  if (wd[0] != hidden || wd[1] != 1)
+    return emitOpError("depthwise filter must be ")
+           << hidden << "x1xKHxKW, got " << getFilter().getType();
+  // The depthwise part is an ordinary grouped convolution of the hidden
+  // tensor: check it as one.
+  auto hiddenType = RankedTensorType::get({in[0], hidden, in[2], in[3]},
+                                          getInput().getType().getElementType());
+  ArrayRef<int64_t> out = shapeOf(getResult());
+  ArrayRef<int64_t> st = getStrides(), pad = getPadding();
+  if (st.size() != 2 || pad.size() != 4 ||
+      llvm::any_of(st, [](int64_t v) { return v <= 0; }) ||
+      llvm::any_of(pad, [](int64_t v) { return v < 0; }))
+    return emitOpError("expects 2 positive strides and 4 non-negative "
+                       "padding values");
+  int64_t oh = convOutputSize(hiddenType.getDimSize(2), wd[2], st[0], pad[0],
+                              pad[2]);
+  int64_t ow = convOutputSize(hiddenType.getDimSize(3), wd[3], st[1], pad[1],
+                              pad[3]);
+  SmallVector<int64_t> expected = {in[0], hidden, oh, ow};
+  if (oh <= 0 || ow <= 0 || out != ArrayRef<int64_t>(expected))
+    return emitOpError("result shape should be [")
+           << in[0] << ", " << hidden << ", " << oh << ", " << ow << "], got "
+           << getResult().getType();
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // BatchNorm and its folded parameters
 //===----------------------------------------------------------------------===//

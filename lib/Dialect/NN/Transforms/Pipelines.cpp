@@ -17,6 +17,7 @@ void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
   graphPm.addPass(createNNFuseConvBiasActivation());
   graphPm.addPass(createNNFuseMatmulBias());
   graphPm.addPass(createNNFusePoolIntoConv());
+  graphPm.addPass(createNNFuseExpandDepthwise());
   graphPm.addPass(createCanonicalizerPass());
   graphPm.addPass(createCSEPass());
 }

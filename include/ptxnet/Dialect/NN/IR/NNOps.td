@@ -161,6 +161,35 @@ def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
   let hasVerifier = 1;
 }
 
+def NN_FusedExpandDepthwiseOp : NN_Op<"fused_expand_depthwise", [Pure,
+    AllTypesMatch<["expand_bias", "bias"]>]> {
+  let summary = "An MBConv block's expand 1x1 and depthwise convolutions";
+  let description = [{
+    `act(depthwise(expand_act(conv1x1(input, expand_filter) + expand_bias),
+    filter) + bias)`: the hidden tensor (the expand output, typically 6x
+    wider than the input) exists only tile by tile on chip. The depthwise
+    convolution has `groups` = hidden channels; its padding pads the hidden
+    tensor with zeros, as in the unfused graph. Made by
+    `nn-fuse-expand-depthwise`.
+  }];
+  let arguments = (ins NN_Tensor4D:$input, NN_Tensor4D:$expand_filter,
+                       NN_Tensor1D:$expand_bias, NN_Activation:$expand_activation,
+                       NN_Tensor4D:$filter, NN_Tensor1D:$bias,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding,
+                       NN_Activation:$activation);
+  let results = (outs NN_Tensor4D:$result);
+  let assemblyFormat = [{
+    $input `,` $expand_filter `,` $expand_bias
+    `expand_activation` `=` $expand_activation `,` $filter `,` $bias
+    `strides` `=` $strides `padding` `=` $padding
+    `activation` `=` $activation attr-dict `:` type($input) `,`
+    type($expand_filter) `,` type($filter) `,` type($bias) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def NN_BatchNormOp : NN_Op<"batch_norm", [Pure,
     AllTypesMatch<["scale", "shift", "mean", "variance"]>]> {
   let summary = "Inference batch normalization over the channel dimension";

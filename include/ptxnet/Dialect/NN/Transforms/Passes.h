@@ -21,7 +21,7 @@ struct FusionPipelineOptions
 
 /// nn-import-weights (if weights are given), nn-fold-batch-norm,
 /// canonicalize, nn-fuse-conv-bias-activation, nn-fuse-matmul-bias,
-/// nn-fuse-pool-into-conv, canonicalize, cse.
+/// nn-fuse-pool-into-conv, nn-fuse-expand-depthwise, canonicalize, cse.
 void buildFusionPipeline(mlir::OpPassManager &pm,
                          const FusionPipelineOptions &options);
 

@@ -67,6 +67,24 @@ def NNFusePoolIntoConv : Pass<"nn-fuse-pool-into-conv", "::ptxnet::nn::GraphOp">
   }];
 }
 
+def NNFuseExpandDepthwise
+    : Pass<"nn-fuse-expand-depthwise", "::ptxnet::nn::GraphOp"> {
+  let summary = "Fuse an MBConv expand 1x1 and its depthwise conv into one op";
+  let description = [{
+    `fused_conv2d(depthwise)(fused_conv2d(1x1)(x))`, where the expand result
+    has no other user, becomes `nn.fused_expand_depthwise`: the hidden
+    tensor, 6x wider than the block input, never goes to device memory. The
+    GPU kernel recomputes the expand for each tile's halo with float32 FMAs,
+    which pays off while the expand is shallow: `max-expand-channels` bounds
+    its input channels (deeper expands stay tensor-core GEMMs).
+  }];
+  let options = [
+    Option<"maxExpandChannels", "max-expand-channels", "int64_t",
+           /*default=*/"32",
+           "Fuse only expands with at most this many input channels">
+  ];
+}
+
 def NNSetBatch : Pass<"nn-set-batch", "::ptxnet::nn::GraphOp"> {
   let summary = "Re-specialise a graph for another batch size";
   let description = [{

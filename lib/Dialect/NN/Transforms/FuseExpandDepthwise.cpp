@@ -1,0 +1,66 @@
+//===- FuseExpandDepthwise.cpp - expand 1x1 + depthwise -> one op ---------===//
+#include "ptxnet/Dialect/NN/Transforms/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace ptxnet::nn {
+#define GEN_PASS_DEF_NNFUSEEXPANDDEPTHWISE
+#include "ptxnet/Dialect/NN/Transforms/Passes.h.inc"
+} // namespace ptxnet::nn
+
+using namespace mlir;
+using namespace ptxnet::nn;
+
+static bool isPointwise(FusedConv2DOp conv) {
+  auto w = conv.getFilter().getType().getShape();
+  return !conv.getPooled() && w[2] == 1 && w[3] == 1 && conv.getGroups() == 1 &&
+         llvm::all_of(conv.getStrides(), [](int64_t s) { return s == 1; }) &&
+         llvm::all_of(conv.getPadding(), [](int64_t p) { return p == 0; });
+}
+
+static bool isDepthwise(FusedConv2DOp conv) {
+  int64_t channels = conv.getInput().getType().getDimSize(1);
+  return !conv.getPooled() && conv.getGroups() == channels &&
+         conv.getFilter().getType().getDimSize(0) == channels;
+}
+
+namespace {
+struct FuseExpandDepthwise : public OpRewritePattern<FusedConv2DOp> {
+  FuseExpandDepthwise(MLIRContext *ctx, int64_t maxExpandChannels)
+      : OpRewritePattern(ctx), maxExpandChannels(maxExpandChannels) {}
+
+  LogicalResult matchAndRewrite(FusedConv2DOp dw,
+                                PatternRewriter &rewriter) const override {
+    if (!isDepthwise(dw))
+      return rewriter.notifyMatchFailure(dw, "not a depthwise convolution");
+    auto expand = dw.getInput().getDefiningOp<FusedConv2DOp>();
+    if (!expand || !isPointwise(expand) || !expand->hasOneUse())
+      return rewriter.notifyMatchFailure(
+          dw, "input is not a single-use 1x1 fused_conv2d");
+    if (expand.getInput().getType().getDimSize(1) > maxExpandChannels)
+      return rewriter.notifyMatchFailure(dw, "expand is too deep");
+    Location loc = rewriter.getFusedLoc({expand.getLoc(), dw.getLoc()});
+    rewriter.replaceOpWithNewOp<FusedExpandDepthwiseOp>(
+        dw, dw.getType(), expand.getInput(), expand.getFilter(),
+        expand.getBias(), expand.getActivation(), dw.getFilter(),
+        dw.getBias(), dw.getStrides(), dw.getPadding(), dw.getActivation());
+    rewriter.eraseOp(expand);
+    return success();
+  }
+
+  int64_t maxExpandChannels;
+};
+
+struct FuseExpandDepthwisePass
+    : public ptxnet::nn::impl::NNFuseExpandDepthwiseBase<
+          FuseExpandDepthwisePass> {
+  using Base::Base;
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FuseExpandDepthwise>(&getContext(), maxExpandChannels);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

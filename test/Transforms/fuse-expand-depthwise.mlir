@@ -1,0 +1,49 @@
+// RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-fuse-expand-depthwise))' | FileCheck %s
+// RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-fuse-expand-depthwise{max-expand-channels=8}))' | FileCheck %s --check-prefix=DEEP
+
+// An MBConv expand + depthwise pair becomes one op.
+// CHECK-LABEL: nn.graph @mbconv
+// CHECK:       %[[F:.*]] = nn.fused_expand_depthwise %{{.*}}, %{{.*}}, %{{.*}} expand_activation = relu6, %{{.*}}, %{{.*}} strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6 : tensor<1x16x8x8xf32>, tensor<96x16x1x1xf32>, tensor<96x1x3x3xf32>, tensor<96xf32> -> tensor<1x96x4x4xf32>
+// CHECK-NOT:   nn.fused_conv2d
+// CHECK:       nn.output %[[F]]
+// With max-expand-channels below the 16 input channels, nothing changes.
+// DEEP-LABEL: nn.graph @mbconv
+// DEEP-COUNT-2: nn.fused_conv2d
+nn.graph @mbconv(%x: tensor<1x16x8x8xf32>) -> tensor<1x96x4x4xf32> {
+  %we = nn.weight "e" : tensor<96x16x1x1xf32>
+  %be = nn.weight "be" : tensor<96xf32>
+  %wd = nn.weight "d" : tensor<96x1x3x3xf32>
+  %bd = nn.weight "bd" : tensor<96xf32>
+  %h = nn.fused_conv2d %x, %we, %be strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<1x16x8x8xf32>, tensor<96x16x1x1xf32>, tensor<96xf32> -> tensor<1x96x8x8xf32>
+  %y = nn.fused_conv2d %h, %wd, %bd strides = [2, 2] padding = [1, 1, 1, 1] groups = 96 activation = relu6 : tensor<1x96x8x8xf32>, tensor<96x1x3x3xf32>, tensor<96xf32> -> tensor<1x96x4x4xf32>
+  nn.output %y : tensor<1x96x4x4xf32>
+}
+
+// -----
+
+// Negative: the expanded tensor has another user.
+// CHECK-LABEL: nn.graph @expand_other_use
+// CHECK-NOT:   nn.fused_expand_depthwise
+nn.graph @expand_other_use(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x8x8xf32> {
+  %we = nn.weight "e" : tensor<8x4x1x1xf32>
+  %b = nn.weight "b" : tensor<8xf32>
+  %wd = nn.weight "d" : tensor<8x1x3x3xf32>
+  %h = nn.fused_conv2d %x, %we, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
+  %y = nn.fused_conv2d %h, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] groups = 8 activation = relu6 : tensor<1x8x8x8xf32>, tensor<8x1x3x3xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
+  %s = nn.add %y, %h : tensor<1x8x8x8xf32>
+  nn.output %s : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+// Negative: a dense 3x3 conv after the 1x1 is not a depthwise one.
+// CHECK-LABEL: nn.graph @dense_after_expand
+// CHECK-NOT:   nn.fused_expand_depthwise
+nn.graph @dense_after_expand(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x8x8xf32> {
+  %we = nn.weight "e" : tensor<8x4x1x1xf32>
+  %b = nn.weight "b" : tensor<8xf32>
+  %w = nn.weight "w" : tensor<8x8x3x3xf32>
+  %h = nn.fused_conv2d %x, %we, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
+  %y = nn.fused_conv2d %h, %w, %b strides = [1, 1] padding = [1, 1, 1, 1] groups = 1 activation = relu6 : tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
+  nn.output %y : tensor<1x8x8x8xf32>
+}
