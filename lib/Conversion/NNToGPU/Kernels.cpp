@@ -546,7 +546,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
 // included) into shared memory, zero outside the image (the depthwise
 // padding pads the hidden tensor with zeros), then the depthwise from shared
 // memory. The hidden tensor never goes to device memory.
-static constexpr int64_t kHiddenPerBlock = 8, kFusedThreads = 256;
+static constexpr int64_t kHiddenPerBlock = 8, kFusedThreads = 128;
 
 KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
                                                 const ConvShape &s,
@@ -595,34 +595,43 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
          });
   gpu::BarrierOp::create(b);
 
-  // Expand: each thread computes all 16 channels of one window position, so
-  // each input value is loaded once and the weights are shared-memory
-  // broadcasts.
-  k.loop(0, ceilDiv(region, kFusedThreads) * kFusedThreads, kFusedThreads,
-         [&](Value base) {
-           Value r = k.add(base, tid);
-           Value iy = k.add(iy0, k.div(r, rw)), ix = k.add(ix0, k.rem(r, rw));
-           Value inside = k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
-                                 k.both(k.ge0(ix), k.lt(ix, s.w)));
-           inside = k.both(inside, k.lt(r, region));
-           SmallVector<Value> init(cb, k.f(0.0f));
-           SmallVector<Value> acc =
-               k.loop(0, cin, 1, init, [&](Value c, ValueRange a) {
-                 Value x = k.maskedLoad(inside, in, {n, c, iy, ix});
-                 SmallVector<Value> next;
-                 for (int64_t j = 0; j < cb; ++j)
-                   next.push_back(k.fma(a[j], x, k.load(weTile, {k.c(j), c})));
-                 return next;
-               });
-           k.ifThen(k.lt(r, region), [&] {
-             for (int64_t j = 0; j < cb; ++j) {
-               Value ch = k.add(ch0, j);
-               Value bias = k.maskedLoad(k.lt(ch, hid), be, {ch});
-               Value h = k.activate(k.fadd(acc[j], bias), expandAct);
-               k.store(k.sel(inside, h, k.f(0.0f)), hidden, {k.c(j), r});
-             }
-           });
-         });
+  // Expand: each thread computes all channels of `per` window positions at
+  // once, so each input value is loaded once and each (shared-memory
+  // broadcast) weight feeds `per` FMAs.
+  const int64_t per = ceilDiv(region, kFusedThreads);
+  SmallVector<Value> pos, inside, iys, ixs;
+  for (int64_t i = 0; i < per; ++i) {
+    Value r = k.add(tid, i * kFusedThreads);
+    Value iy = k.add(iy0, k.div(r, rw)), ix = k.add(ix0, k.rem(r, rw));
+    Value ok = k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
+                      k.both(k.ge0(ix), k.lt(ix, s.w)));
+    pos.push_back(r);
+    inside.push_back(k.both(ok, k.lt(r, region)));
+    iys.push_back(iy);
+    ixs.push_back(ix);
+  }
+  SmallVector<Value> init(cb * per, k.f(0.0f));
+  SmallVector<Value> acc = k.loop(0, cin, 1, init, [&](Value c, ValueRange a) {
+    SmallVector<Value> xs;
+    for (int64_t i = 0; i < per; ++i)
+      xs.push_back(k.maskedLoad(inside[i], in, {n, c, iys[i], ixs[i]}));
+    SmallVector<Value> next(a.begin(), a.end());
+    for (int64_t j = 0; j < cb; ++j) {
+      Value w = k.load(weTile, {k.c(j), c});
+      for (int64_t i = 0; i < per; ++i)
+        next[j * per + i] = k.fma(next[j * per + i], xs[i], w);
+    }
+    return next;
+  });
+  for (int64_t j = 0; j < cb; ++j) {
+    Value ch = k.add(ch0, j);
+    Value bias = k.maskedLoad(k.lt(ch, hid), be, {ch});
+    for (int64_t i = 0; i < per; ++i)
+      k.ifThen(k.lt(pos[i], region), [&] {
+        Value h = k.activate(k.fadd(acc[j * per + i], bias), expandAct);
+        k.store(k.sel(inside[i], h, k.f(0.0f)), hidden, {k.c(j), pos[i]});
+      });
+  }
   gpu::BarrierOp::create(b);
 
   // Depthwise from shared memory: consecutive threads, consecutive columns.

@@ -17,7 +17,9 @@ void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
   graphPm.addPass(createNNFuseConvBiasActivation());
   graphPm.addPass(createNNFuseMatmulBias());
   graphPm.addPass(createNNFusePoolIntoConv());
-  graphPm.addPass(createNNFuseExpandDepthwise());
+  if (options.expandMaxChannels > 0)
+    graphPm.addPass(createNNFuseExpandDepthwise(
+        NNFuseExpandDepthwiseOptions{options.expandMaxChannels}));
   graphPm.addPass(createCanonicalizerPass());
   graphPm.addPass(createCSEPass());
 }

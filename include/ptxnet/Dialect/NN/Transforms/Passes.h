@@ -17,11 +17,19 @@ struct FusionPipelineOptions
       *this, "weights",
       llvm::cl::desc("Safetensors file to import first, so that BatchNorm "
                      "folds to constants at compile time")};
+  Option<int64_t> expandMaxChannels{
+      *this, "expand-max-channels",
+      llvm::cl::desc("Run nn-fuse-expand-depthwise with this "
+                     "max-expand-channels (0, the default: do not fuse expand "
+                     "+ depthwise; measured no faster on H100, see "
+                     "bench/RESULTS.md)"),
+      llvm::cl::init(0)};
 };
 
 /// nn-import-weights (if weights are given), nn-fold-batch-norm,
 /// canonicalize, nn-fuse-conv-bias-activation, nn-fuse-matmul-bias,
-/// nn-fuse-pool-into-conv, nn-fuse-expand-depthwise, canonicalize, cse.
+/// nn-fuse-pool-into-conv, nn-fuse-expand-depthwise (if
+/// expand-max-channels > 0), canonicalize, cse.
 void buildFusionPipeline(mlir::OpPassManager &pm,
                          const FusionPipelineOptions &options);
 
