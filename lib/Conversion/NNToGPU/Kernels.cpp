@@ -259,32 +259,44 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
 // instead of re-read from L2.
 static constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 16, kSub = 4;
 
-/// The output buffer of a pointwise GEMM: N x O x P, or N x O when pooled.
-static MemRefType gemmOutput(MLIRContext *ctx, const ConvShape &s,
-                             bool pooled) {
-  if (pooled)
-    return f32Memref(ctx, {s.n, s.oc});
-  return f32Memref(ctx, {s.n, s.oc, s.h * s.w});
+/// The arguments of both pointwise GEMM kernels: input N x C x P, filter
+/// O x C, bias O, output N x O x P (N x O when pooled).
+static SmallVector<Type> gemmArguments(MLIRContext *ctx, const ConvShape &s,
+                                       bool pooled) {
+  int64_t p = s.h * s.w;
+  MemRefType out = pooled ? f32Memref(ctx, {s.n, s.oc})
+                          : f32Memref(ctx, {s.n, s.oc, p});
+  return {f32Memref(ctx, {s.n, s.c, p}), f32Memref(ctx, {s.oc, s.c}),
+          f32Memref(ctx, {s.oc}), out};
 }
+
+namespace {
+/// The values a GEMM kernel body works on: its arguments and two
+/// shared-memory tiles.
+struct GemmOperands {
+  Value in, filter, bias, out, tileA, tileB;
+  explicit GemmOperands(gpu::GPUFuncOp func)
+      : in(func.getArgument(0)), filter(func.getArgument(1)),
+        bias(func.getArgument(2)), out(func.getArgument(3)),
+        tileA(func.getWorkgroupAttributions()[0]),
+        tileB(func.getWorkgroupAttributions()[1]) {}
+};
+} // namespace
 
 KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
                                               const ConvShape &s,
                                               Activation act, bool pooled) {
   MLIRContext *ctx = module.getContext();
   int64_t p = s.h * s.w;
-  auto func = createKernel(
-      name,
-      {f32Memref(ctx, {s.n, s.c, p}), f32Memref(ctx, {s.oc, s.c}),
-       f32Memref(ctx, {s.oc}), gemmOutput(ctx, s, pooled)},
-      {workgroupMemref(ctx, {kTileK, kTileM}),
-       workgroupMemref(ctx, {kTileK, kTileN})});
+  auto func = createKernel(name, gemmArguments(ctx, s, pooled),
+                           {workgroupMemref(ctx, {kTileK, kTileM}),
+                            workgroupMemref(ctx, {kTileK, kTileN})});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value in = func.getArgument(0), filter = func.getArgument(1),
-        bias = func.getArgument(2), out = func.getArgument(3);
-  Value tileA = func.getWorkgroupAttributions()[0];
-  Value tileB = func.getWorkgroupAttributions()[1];
+  GemmOperands g(func);
+  Value in = g.in, filter = g.filter, bias = g.bias, out = g.out;
+  Value tileA = g.tileA, tileB = g.tileB;
 
   Value tx = k.threadId(gpu::Dimension::x); // 0..15 over pixels
   Value ty = k.threadId(gpu::Dimension::y); // 0..15 over channels
@@ -393,17 +405,14 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
   const int64_t threads = 32 * tiling.wm * tiling.wn, kPadB = tn + 8;
   const int64_t aPerThread = tm * kK / threads, bPerThread = kK * tn / threads;
   auto func = createKernel(
-      name,
-      {f32Memref(ctx, {s.n, s.c, p}), f32Memref(ctx, {s.oc, s.c}),
-       f32Memref(ctx, {s.oc}), gemmOutput(ctx, s, pooled)},
+      name, gemmArguments(ctx, s, pooled),
       {workgroupMemref(ctx, {tm, kPadA}), workgroupMemref(ctx, {kK, kPadB})});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value in = func.getArgument(0), filter = func.getArgument(1),
-        bias = func.getArgument(2), out = func.getArgument(3);
-  Value tileA = func.getWorkgroupAttributions()[0];
-  Value tileB = func.getWorkgroupAttributions()[1];
+  GemmOperands g(func);
+  Value in = g.in, filter = g.filter, bias = g.bias, out = g.out;
+  Value tileA = g.tileA, tileB = g.tileB;
 
   Value tid = k.threadId(gpu::Dimension::x);
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);

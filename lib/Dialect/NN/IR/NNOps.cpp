@@ -198,6 +198,19 @@ LogicalResult Conv2DOp::verify() {
                            getGroups());
 }
 
+bool FusedConv2DOp::isPointwise() {
+  auto w = getFilter().getType().getShape();
+  return !getPooled() && w[2] == 1 && w[3] == 1 && getGroups() == 1 &&
+         llvm::all_of(getStrides(), [](int64_t s) { return s == 1; }) &&
+         llvm::all_of(getPadding(), [](int64_t p) { return p == 0; });
+}
+
+bool FusedConv2DOp::isDepthwise() {
+  int64_t channels = getInput().getType().getDimSize(1);
+  return int64_t(getGroups()) == channels &&
+         getFilter().getType().getDimSize(0) == channels;
+}
+
 LogicalResult FusedConv2DOp::verify() {
   return verifyConvolution(*this, getInput(), getFilter(), getBias(),
                            getResult(), getStrides(), getPadding(),

@@ -12,19 +12,6 @@ namespace ptxnet::nn {
 using namespace mlir;
 using namespace ptxnet::nn;
 
-static bool isPointwise(FusedConv2DOp conv) {
-  auto w = conv.getFilter().getType().getShape();
-  return !conv.getPooled() && w[2] == 1 && w[3] == 1 && conv.getGroups() == 1 &&
-         llvm::all_of(conv.getStrides(), [](int64_t s) { return s == 1; }) &&
-         llvm::all_of(conv.getPadding(), [](int64_t p) { return p == 0; });
-}
-
-static bool isDepthwise(FusedConv2DOp conv) {
-  int64_t channels = conv.getInput().getType().getDimSize(1);
-  return !conv.getPooled() && conv.getGroups() == channels &&
-         conv.getFilter().getType().getDimSize(0) == channels;
-}
-
 namespace {
 struct FuseExpandDepthwise : public OpRewritePattern<FusedConv2DOp> {
   FuseExpandDepthwise(MLIRContext *ctx, int64_t maxExpandChannels)
@@ -32,10 +19,10 @@ struct FuseExpandDepthwise : public OpRewritePattern<FusedConv2DOp> {
 
   LogicalResult matchAndRewrite(FusedConv2DOp dw,
                                 PatternRewriter &rewriter) const override {
-    if (!isDepthwise(dw))
+    if (dw.getPooled() || !dw.isDepthwise())
       return rewriter.notifyMatchFailure(dw, "not a depthwise convolution");
     auto expand = dw.getInput().getDefiningOp<FusedConv2DOp>();
-    if (!expand || !isPointwise(expand) || !expand->hasOneUse())
+    if (!expand || !expand.isPointwise() || !expand->hasOneUse())
       return rewriter.notifyMatchFailure(
           dw, "input is not a single-use 1x1 fused_conv2d");
     if (expand.getInput().getType().getDimSize(1) > maxExpandChannels)

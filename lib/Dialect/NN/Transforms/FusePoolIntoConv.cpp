@@ -12,15 +12,6 @@ namespace ptxnet::nn {
 using namespace mlir;
 using namespace ptxnet::nn;
 
-/// The convolutions whose GPU kernel is a GEMM, where the pooled epilogue
-/// exists.
-static bool isPointwise(FusedConv2DOp conv) {
-  auto w = conv.getFilter().getType().getShape();
-  return w[2] == 1 && w[3] == 1 && conv.getGroups() == 1 &&
-         llvm::all_of(conv.getStrides(), [](int64_t s) { return s == 1; }) &&
-         llvm::all_of(conv.getPadding(), [](int64_t p) { return p == 0; });
-}
-
 namespace {
 struct FusePoolIntoConv : public OpRewritePattern<FusedLinearOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -30,7 +21,8 @@ struct FusePoolIntoConv : public OpRewritePattern<FusedLinearOp> {
     if (linear.getPrologue() != Prologue::global_avg_pool)
       return rewriter.notifyMatchFailure(linear, "no pooling prologue");
     auto conv = linear.getInput().getDefiningOp<FusedConv2DOp>();
-    if (!conv || conv.getPooled() || !conv->hasOneUse() || !isPointwise(conv))
+    // Only GEMM kernels (pointwise convolutions) have the reducing epilogue.
+    if (!conv || !conv.isPointwise() || !conv->hasOneUse())
       return rewriter.notifyMatchFailure(
           linear, "input is not a single-use 1x1 fused_conv2d");
     auto type = conv.getType();

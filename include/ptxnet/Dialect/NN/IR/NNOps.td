@@ -158,6 +158,12 @@ def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
     `activation` `=` $activation (`pooled` $pooled^)? attr-dict `:`
     type($input) `,` type($filter) `,` type($bias) `->` type($result)
   }];
+  let extraClassDeclaration = [{
+    /// 1x1, stride 1, unpadded, ungrouped and not pooled: a GEMM per image.
+    bool isPointwise();
+    /// One group per input channel, one output channel per group.
+    bool isDepthwise();
+  }];
   let hasVerifier = 1;
 }
 
