@@ -19,7 +19,7 @@ if [ "${1:-}" != "--no-apt" ]; then
     cmake ninja-build g++ \
     libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools \
     libzstd-dev zlib1g-dev libcurl4-openssl-dev libedit-dev libxml2-dev libffi-dev \
-    nlohmann-json3-dev libonnx-dev libprotobuf-dev \
+    nlohmann-json3-dev libonnx-dev libprotobuf-dev protobuf-compiler \
     python3 python3-numpy python3-torch python3-onnx
 fi
 
