@@ -129,7 +129,7 @@ private:
     return viewOf(tensor, cast<RankedTensorType>(tensor.getType()).getShape());
   }
   void launch(const KernelLaunch &kernel, ValueRange args, Location loc);
-  std::string kernelName(Operation *op, StringRef kind);
+  std::string kernelName(StringRef kind);
   LogicalResult lowerOp(Operation *op);
 
   ModuleOp module;
@@ -270,7 +270,7 @@ void GraphLowering::launch(const KernelLaunch &kernel, ValueRange args,
   token = op.getAsyncToken();
 }
 
-std::string GraphLowering::kernelName(Operation *op, StringRef kind) {
+std::string GraphLowering::kernelName(StringRef kind) {
   return (llvm::Twine(kind) + "_" + llvm::Twine(kernelCount++)).str();
 }
 
@@ -304,10 +304,10 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           if (pooled)
             suffix += "_pool";
           auto k = tf32 ? emitter->emitPointwiseGemmTF32(
-                              kernelName(op, "conv1x1_mma_tf32" + suffix), s,
+                              kernelName("conv1x1_mma_tf32" + suffix), s,
                               conv.getActivation(), pooled)
                         : emitter->emitPointwiseGemm(
-                              kernelName(op, "conv1x1_gemm" + suffix), s,
+                              kernelName("conv1x1_gemm" + suffix), s,
                               conv.getActivation(), pooled);
           if (k.accumulatesOutput) {
             // Pooled or split-K epilogues add into the output: zero it.
@@ -330,7 +330,7 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
             (s.groups == s.c && s.icg == 1 ? "depthwise" : "conv") +
             std::to_string(s.kh) + "x" + std::to_string(s.kw) + "_s" +
             std::to_string(s.sh) + suffix;
-        auto k = emitter->emitDirectConv(kernelName(op, kind), s,
+        auto k = emitter->emitDirectConv(kernelName(kind), s,
                                          conv.getActivation());
         launch(k,
                {viewOf(conv.getInput()), viewOf(conv.getFilter()),
@@ -352,7 +352,7 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                            std::to_string(wd[3]) + "_s" +
                            std::to_string(s.sh) +
                            activationSuffix(f.getActivation()).str();
-        auto k = emitter->emitExpandDepthwise(kernelName(op, kind), s, in[1],
+        auto k = emitter->emitExpandDepthwise(kernelName(kind), s, in[1],
                                               f.getExpandActivation(),
                                               f.getActivation());
         launch(k,
@@ -381,7 +381,7 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                 ? "pool_linear"
                 : "linear";
         auto kl = emitter->emitLinear(
-            kernelName(op, kind + activationSuffix(linear.getActivation()).str()),
+            kernelName(kind + activationSuffix(linear.getActivation()).str()),
             n, k, r, m, linear.getPrologue(), linear.getActivation());
         launch(kl,
                {viewOf(linear.getInput(), {n, k, r}),
@@ -395,7 +395,7 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         int64_t count = type.getNumElements();
         bool isAdd = isa<nn::AddOp>(op);
         auto k = emitter->emitElementwise(
-            kernelName(op, isAdd ? "add" : "mul"), count,
+            kernelName(isAdd ? "add" : "mul"), count,
             isAdd ? KernelEmitter::Elementwise::add
                   : KernelEmitter::Elementwise::mul);
         launch(k,
@@ -407,7 +407,7 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
       })
       .Case<nn::SigmoidOp>([&](nn::SigmoidOp sigmoid) {
         int64_t count = sigmoid.getType().getNumElements();
-        auto k = emitter->emitElementwise(kernelName(op, "sigmoid"), count,
+        auto k = emitter->emitElementwise(kernelName("sigmoid"), count,
                                           KernelEmitter::Elementwise::sigmoid);
         launch(k,
                {viewOf(sigmoid.getInput(), {count}),
