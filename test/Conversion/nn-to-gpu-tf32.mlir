@@ -10,13 +10,18 @@
 // CHECK: gpu.launch_func async [%{{.*}}] @ptxnet_kernels::@conv1x1_mma_tf32_relu6_0 blocks in (%{{.*}}, %{{.*}}, %[[ONE:.*]]) threads in
 // CHECK-SAME: args(%{{.*}} : memref<2x48x64xf32>, %{{.*}} : memref<40x48xf32>, %{{.*}} : memref<40xf32>, %{{.*}} : memref<2x40x64xf32>)
 // CHECK-LABEL: gpu.func @conv1x1_mma_tf32_relu6_0
-// CHECK-SAME: workgroup(%{{.*}} : memref<{{32|64}}x20xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<{{32|64}}x20xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>)
 // CHECK: scf.for {{.*}} iter_args
 // CHECK: gpu.barrier
 // CHECK: vector.from_elements {{.*}} : vector<4x1xf32>
 // CHECK: vector.from_elements {{.*}} : vector<2x1xf32>
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
+// The accumulators go through the shared-memory output tile, then out in
+// whole rows with bias and ReLU6.
 // CHECK: vector.extract {{.*}} : f32 from vector<2x2xf32>
+// CHECK: memref.store %{{.*}}, %[[C]]
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[C]]
 // CHECK: arith.minimumf
 
 // PTX: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32

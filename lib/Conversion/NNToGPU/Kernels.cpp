@@ -404,9 +404,16 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
   splitK = ceilDiv(s.c, chunk);
   const int64_t threads = 32 * tiling.wm * tiling.wn, kPadB = tn + 8;
   const int64_t aPerThread = tm * kK / threads, bPerThread = kK * tn / threads;
-  auto func = createKernel(
-      name, gemmArguments(ctx, s, pooled),
-      {workgroupMemref(ctx, {tm, kPadA}), workgroupMemref(ctx, {kK, kPadB})});
+  // Plain stores go through a shared-memory tile of the block's outputs, so
+  // that each warp writes whole rows (the accumulator fragments hold 2
+  // scattered columns per row); atomic epilogues write from the fragments.
+  const bool stageOutput = !pooled && splitK == 1;
+  const int64_t kPadC = tn + 4;
+  SmallVector<Type> workgroup = {workgroupMemref(ctx, {tm, kPadA}),
+                                 workgroupMemref(ctx, {kK, kPadB})};
+  if (stageOutput)
+    workgroup.push_back(workgroupMemref(ctx, {tm, kPadC}));
+  auto func = createKernel(name, gemmArguments(ctx, s, pooled), workgroup);
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
@@ -501,6 +508,42 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
     next.append(nextRegs);
     return next;
   });
+
+  if (stageOutput) {
+    // Fragment element (i, jj) of tile (mi, ni) is tile row
+    // warpM + 16 mi + group + 8 i, tile column warpN + 8 ni + 2 t + jj.
+    Value tileC = func.getWorkgroupAttributions()[2];
+    for (int64_t mi = 0; mi < 2; ++mi)
+      for (int64_t ni = 0; ni < 4; ++ni)
+        for (int64_t i = 0; i < 2; ++i)
+          for (int64_t jj = 0; jj < 2; ++jj) {
+            Value row = k.add(k.add(warpM, mi * 16 + i * 8), group);
+            Value col = k.add(k.add(warpN, ni * 8 + jj), k.mul(t, 2));
+            Value v = vector::ExtractOp::create(b, state[mi * 4 + ni],
+                                                ArrayRef<int64_t>{i, jj});
+            k.store(v, tileC, {row, col});
+          }
+    gpu::BarrierOp::create(b);
+    // threads = wm * tn: every thread writes one fixed column of the tile on
+    // rows wm apart; a warp writes 32 consecutive pixels of one row.
+    Value col = k.rem(tid, tn), row0 = k.div(tid, tn);
+    Value j = k.add(j0, col);
+    Value colOk = k.lt(j, cols);
+    Value js = k.sel(colOk, j, k.c(0));
+    Value img = k.div(js, p), px = k.rem(js, p);
+    for (int64_t r = 0; r < tm / tiling.wm; ++r) {
+      Value row = k.add(row0, r * tiling.wm);
+      Value o = k.add(o0, row);
+      k.ifThen(k.both(colOk, k.lt(o, s.oc)), [&] {
+        Value v = k.fadd(k.load(tileC, {row, col}), k.load(bias, {o}));
+        k.store(k.activate(v, act), out, {img, o, px});
+      });
+    }
+    KernelLaunch launch{func,
+                        {ceilDiv(cols, tn), ceilDiv(s.oc, tm), 1},
+                        {threads, 1, 1}};
+    return launch;
+  }
 
   // Epilogue: fragment element (i, jj) of tile (mi, ni) is output channel
   // o0 + warpM + 16 mi + group + 8 i, column j0 + warpN + 8 ni + 2 t + jj.
