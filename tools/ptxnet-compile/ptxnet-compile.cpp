@@ -128,6 +128,10 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  if (batch < 0) {
+    llvm::errs() << "error: --batch must be positive, got " << batch << "\n";
+    return 1;
+  }
   DialectRegistry registry;
   registerPtxnetDialects(registry);
   registerAllDialects(registry);
