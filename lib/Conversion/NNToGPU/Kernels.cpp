@@ -283,11 +283,26 @@ struct GemmOperands {
 };
 } // namespace
 
+/// K chunks of a GEMM over `tiles` output tiles: deep layers with few tiles
+/// split K over blocks (partial sums added atomically), but only without an
+/// activation, which would not distribute over the partial sums.
+static int64_t chooseSplitK(const ConvShape &s, int64_t tiles, Activation act,
+                            bool pooled, int64_t targetBlocks) {
+  if (act != Activation::none || pooled || tiles >= targetBlocks || s.c < 128)
+    return 1;
+  return std::min(ceilDiv(2 * targetBlocks, tiles), s.c / 128);
+}
+
 KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
                                               const ConvShape &s,
                                               Activation act, bool pooled) {
   MLIRContext *ctx = module.getContext();
-  int64_t p = s.h * s.w;
+  // Batch and pixels form one column dimension j = n * P + p.
+  const int64_t p = s.h * s.w, cols = s.n * p;
+  const int64_t tiles = ceilDiv(cols, kTileN) * ceilDiv(s.oc, kTileM);
+  int64_t splitK = chooseSplitK(s, tiles, act, pooled, /*targetBlocks=*/264);
+  const int64_t chunk = ceilDiv(ceilDiv(s.c, splitK), kTileK) * kTileK;
+  splitK = ceilDiv(s.c, chunk);
   auto func = createKernel(name, gemmArguments(ctx, s, pooled),
                            {workgroupMemref(ctx, {kTileK, kTileM}),
                             workgroupMemref(ctx, {kTileK, kTileN})});
@@ -298,29 +313,37 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
   Value in = g.in, filter = g.filter, bias = g.bias, out = g.out;
   Value tileA = g.tileA, tileB = g.tileB;
 
-  Value tx = k.threadId(gpu::Dimension::x); // 0..15 over pixels
+  Value tx = k.threadId(gpu::Dimension::x); // 0..15 over columns
   Value ty = k.threadId(gpu::Dimension::y); // 0..15 over channels
-  Value p0 = k.mul(k.blockId(gpu::Dimension::x), kTileN);
+  Value j0 = k.mul(k.blockId(gpu::Dimension::x), kTileN);
   Value o0 = k.mul(k.blockId(gpu::Dimension::y), kTileM);
-  Value n = k.blockId(gpu::Dimension::z);
+  Value kz = k.blockId(gpu::Dimension::z);
+  Value kBegin = k.mul(kz, chunk);
   Value tid = k.add(k.mul(ty, 16), tx);
+
+  // 256 threads stage 1024 values of each tile, 4 each: a thread's A column
+  // (channel) and B column (pixel) are fixed, its rows are 4 apart.
+  Value m = k.rem(tid, kTileM), q = k.rem(tid, kTileN);
+  Value row0 = k.div(tid, kTileM); // kTileM == kTileN
+  Value oA = k.add(o0, m), oAOk = k.lt(oA, s.oc);
+  Value jB = k.add(j0, q), jBOk = k.lt(jB, cols);
+  Value jBSafe = k.sel(jBOk, jB, k.c(0));
+  Value imgB = k.div(jBSafe, p), pxB = k.rem(jBSafe, p);
 
   SmallVector<Value> init(kSub * kSub, k.f(0.0f));
   SmallVector<Value> acc = k.loop(
-      0, s.c, kTileK, init, [&](Value c0, ValueRange a) {
-        // Stage A[kk][m] = W[o0 + m][c0 + kk] and B[kk][q] = X[n][c0+kk][p0+q]:
-        // 1024 values each, 4 per thread. Threads of a warp read consecutive
-        // pixels of B (coalesced); A is small and stays in L1/L2.
+      0, chunk, kTileK, init, [&](Value kOff, ValueRange a) {
+        Value c0 = k.add(kBegin, kOff);
+        // Threads of a warp read consecutive pixels of B (coalesced); A is
+        // small and stays in L1/L2.
         for (int64_t r = 0; r < kTileK * kTileM / 256; ++r) {
-          Value e = k.add(tid, r * 256);
-          Value kk = k.div(e, kTileM), m = k.rem(e, kTileM);
-          Value o = k.add(o0, m), ch = k.add(c0, kk);
-          Value ok = k.both(k.lt(o, s.oc), k.lt(ch, s.c));
-          k.store(k.maskedLoad(ok, filter, {o, ch}), tileA, {kk, m});
-          Value kb = k.div(e, kTileN), q = k.rem(e, kTileN);
-          Value px = k.add(p0, q), chb = k.add(c0, kb);
-          Value okb = k.both(k.lt(px, p), k.lt(chb, s.c));
-          k.store(k.maskedLoad(okb, in, {n, chb, px}), tileB, {kb, q});
+          Value kk = k.add(row0, r * (256 / kTileM));
+          Value ch = k.add(c0, kk);
+          Value chOk = k.lt(ch, s.c);
+          k.store(k.maskedLoad(k.both(oAOk, chOk), filter, {oA, ch}), tileA,
+                  {kk, m});
+          k.store(k.maskedLoad(k.both(jBOk, chOk), in, {imgB, ch, pxB}),
+                  tileB, {kk, q});
         }
         gpu::BarrierOp::create(b);
         SmallVector<Value> next(a.begin(), a.end());
@@ -338,23 +361,34 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
         gpu::BarrierOp::create(b);
         return next;
       });
+  // The thread's 4 output columns, split into (image, pixel) once.
+  SmallVector<Value> colOk, img, px;
+  for (int64_t j = 0; j < kSub; ++j) {
+    Value col = k.add(k.add(j0, k.mul(tx, kSub)), j);
+    colOk.push_back(k.lt(col, cols));
+    Value safe = k.sel(colOk.back(), col, k.c(0));
+    img.push_back(k.div(safe, p));
+    px.push_back(k.rem(safe, p));
+  }
+  Value firstChunk =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kz, k.c(0));
   for (int64_t i = 0; i < kSub; ++i) {
     Value o = k.add(k.add(o0, k.mul(ty, kSub)), i);
     k.ifThen(k.lt(o, s.oc), [&] {
       Value bo = k.load(bias, {o});
-      for (int64_t j = 0; j < kSub; ++j) {
-        Value px = k.add(k.add(p0, k.mul(tx, kSub)), j);
-        k.ifThen(k.lt(px, p), [&] {
+      if (splitK > 1) // only the first K chunk adds the bias
+        bo = k.sel(firstChunk, bo, k.f(0.0f));
+      for (int64_t j = 0; j < kSub; ++j)
+        k.ifThen(colOk[j], [&] {
           k.storeOrPool(k.activate(k.fadd(acc[i * kSub + j], bo), act), out,
-                        n, o, px, pooled, p);
+                        img[j], o, px[j], pooled, p, splitK > 1);
         });
-      }
     });
   }
   KernelLaunch launch{func,
-                      {ceilDiv(p, kTileN), ceilDiv(s.oc, kTileM), s.n},
+                      {ceilDiv(cols, kTileN), ceilDiv(s.oc, kTileM), splitK},
                       {16, 16, 1}};
-  launch.accumulatesOutput = pooled;
+  launch.accumulatesOutput = pooled || splitK > 1;
   return launch;
 }
 
@@ -392,14 +426,9 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
   TF32Tiling tiling = chooseTF32Tiling(s.oc, cols, targetBlocks);
   const int64_t tm = 32 * tiling.wm, tn = 32 * tiling.wn;
   // Deep, narrow layers (the projections of the late blocks: K up to 1152
-  // over 8x8 maps) give too few tiles to hide the K loop's latency: split K
-  // over blocks and accumulate atomically. Only without an activation, which
-  // would not distribute over the partial sums.
+  // over 8x8 maps) give too few tiles to hide the K loop's latency.
   int64_t tiles = ceilDiv(s.oc, tm) * ceilDiv(cols, tn);
-  int64_t splitK = 1;
-  if (act == Activation::none && !pooled && tiles < targetBlocks &&
-      s.c >= 128)
-    splitK = std::min(ceilDiv(2 * targetBlocks, tiles), s.c / 128);
+  int64_t splitK = chooseSplitK(s, tiles, act, pooled, targetBlocks);
   const int64_t chunk = ceilDiv(ceilDiv(s.c, splitK), kK) * kK;
   splitK = ceilDiv(s.c, chunk);
   const int64_t threads = 32 * tiling.wm * tiling.wn, kPadB = tn + 8;
