@@ -3,20 +3,23 @@
 # reference with PyTorch, check the graph on the CPU, and compile it into a
 # GPU program.
 #
-# Writes out/efficientnet_b1/{weights.safetensors,input.npy,reference.npy}
-# and out/effnet (+ out/effnet.ptx). Run the program on a GPU machine:
+# Writes out/efficientnet_b1/{weights.safetensors,input.npy,reference.npy},
+# out/effnet (exact float32, + out/effnet.ptx) and out/effnet_tf32 (tensor
+# cores, relative error ~4e-4). Run them on a GPU machine:
 #   out/effnet --input out/efficientnet_b1/input.npy \
 #              --check out/efficientnet_b1/reference.npy --bench 100
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/bin
 DATA=out/efficientnet_b1
-PRECISION=${PTXNET_PRECISION:-fp32}
 mkdir -p "$DATA"
 /usr/bin/python3 examples/efficientnet_b1/export.py --out-dir "$DATA" --batch 10
 "$BIN/ptxnet-run" --cpu --fuse examples/efficientnet_b1/model.mlir \
   --weights "$DATA/weights.safetensors" --input "$DATA/input.npy" \
   --check "$DATA/reference.npy"
 "$BIN/ptxnet-compile" examples/efficientnet_b1/model.mlir \
-  --weights "$DATA/weights.safetensors" --chip sm_89 --precision "$PRECISION" \
+  --weights "$DATA/weights.safetensors" --chip sm_89 --precision fp32 \
   -o out/effnet
+"$BIN/ptxnet-compile" examples/efficientnet_b1/model.mlir \
+  --weights "$DATA/weights.safetensors" --chip sm_89 --precision tf32 \
+  -o out/effnet_tf32
