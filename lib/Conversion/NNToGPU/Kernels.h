@@ -44,13 +44,15 @@ public:
   KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize)
       : module(module), blockSize(blockSize) {}
 
-  /// Direct convolution, one thread per output element:
+  /// Direct convolution, one thread per output pixel and block of output
+  /// channels (up to 16 for a dense convolution, 1 for a grouped one):
   ///   (input NxCxHxW, filter OxC/gxKHxKW, bias O, output NxOxOHxOW).
   KernelLaunch emitDirectConv(llvm::StringRef name, const ConvShape &s,
                               nn::Activation act);
 
-  /// A 1x1 convolution as a batched GEMM out[n] = W * in[n] on 64x64 output
-  /// tiles staged through shared memory (float32 FMA):
+  /// A 1x1 convolution as a GEMM on 64x64 output tiles staged through shared
+  /// memory (float32 FMA), batch x pixels forming one column dimension and K
+  /// split over blocks for deep activation-free layers:
   ///   (input NxCxP, filter OxC, bias O, output NxOxP), P = H*W.
   /// With `pooled`, the output is N x O and receives the mean over P by
   /// atomic adds (it must be zeroed first).
@@ -72,7 +74,7 @@ public:
                                    nn::Activation act);
 
   /// Linear layer with a flatten or global-average-pool prologue, one block
-  /// per (64 outputs, up to 4 images); the pooled rows live in shared memory:
+  /// per (16 outputs, up to 4 images); the pooled rows live in shared memory:
   ///   (input NxKxR, weight MxK, bias M, output NxM); R = H*W pooled, or 1.
   KernelLaunch emitLinear(llvm::StringRef name, int64_t n, int64_t k,
                           int64_t r, int64_t m, nn::Prologue prologue,

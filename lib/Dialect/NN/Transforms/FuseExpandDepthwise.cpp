@@ -28,10 +28,11 @@ struct FuseExpandDepthwise : public OpRewritePattern<FusedConv2DOp> {
     if (expand.getInput().getType().getDimSize(1) > maxExpandChannels)
       return rewriter.notifyMatchFailure(dw, "expand is too deep");
     Location loc = rewriter.getFusedLoc({expand.getLoc(), dw.getLoc()});
-    rewriter.replaceOpWithNewOp<FusedExpandDepthwiseOp>(
-        dw, dw.getType(), expand.getInput(), expand.getFilter(),
+    auto fused = FusedExpandDepthwiseOp::create(
+        rewriter, loc, dw.getType(), expand.getInput(), expand.getFilter(),
         expand.getBias(), expand.getActivation(), dw.getFilter(),
         dw.getBias(), dw.getStrides(), dw.getPadding(), dw.getActivation());
+    rewriter.replaceOp(dw, fused.getResult());
     rewriter.eraseOp(expand);
     return success();
   }
