@@ -91,7 +91,7 @@ struct Options {
                "  --check      compare with a reference .npy: prints "
                "||out-ref||/||ref||,\n"
                "               exit code 1 above the tolerance\n"
-               "  --tolerance  default 1e-5 (fp32 build) or 1e-3 (tf32)\n"
+               "  --tolerance  default 1e-5 (fp32 build), 1e-3 (tf32), 1e-2 (f16)\n"
                "  --bench N    warm up, then median latency of N runs (CUDA "
                "events)\n"
                "  --no-graph   launch kernel by kernel instead of replaying a "
@@ -193,7 +193,9 @@ int main(int argc, char **argv) {
   ModelInfo info = ModelInfo::read();
   int64_t inElems = product(info.inputShape), outElems = product(info.outputShape);
   if (opt.tolerance < 0)
-    opt.tolerance = info.precision == 0 ? 1e-5 : 1e-3;
+    opt.tolerance = info.precision == 0 ? 1e-5
+                    : info.precision == 1 ? 1e-3
+                                          : 1e-2;
 
   // Read the input before touching the GPU: a bad file is reported at once.
   std::vector<float> input(inElems);

@@ -1,5 +1,6 @@
 //===- Pipelines.cpp - from gpu/scf/memref to PTX and host LLVM -----------===//
 #include "ptxnet/Target/Pipelines.h"
+#include "ptxnet/Conversion/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -27,7 +28,9 @@ void ptxnet::buildGPUToBinaryPipeline(OpPassManager &pm,
   // constant tensor extents is emulated and dominated the memory-bound
   // kernels. convert-nn-to-gpu checks that every buffer fits.
   nvvm.indexBitwidth = 32;
-  kernels.addPass(createConvertNVGPUToNVVMPass()); // mma.sync
+  // mma.sync, ldmatrix, cp.async, with the same 32-bit index descriptors.
+  kernels.addPass(ptxnet::createConvertNVGPUToNVVMIndexed(
+      {/*indexBitwidth=*/nvvm.indexBitwidth}));
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
   kernels.addPass(createConvertNVVMToLLVMPass()); // nvvm.inline_ptx -> asm
   kernels.addPass(createCanonicalizerPass());

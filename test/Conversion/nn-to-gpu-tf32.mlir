@@ -10,8 +10,18 @@
 // CHECK: gpu.launch_func async [%{{.*}}] @ptxnet_kernels::@conv1x1_mma_tf32_relu6_0 blocks in (%{{.*}}, %{{.*}}, %[[ONE:.*]]) threads in
 // CHECK-SAME: args(%{{.*}} : memref<2x48x64xf32>, %{{.*}} : memref<40x48xf32>, %{{.*}} : memref<40xf32>, %{{.*}} : memref<2x40x64xf32>)
 // CHECK-LABEL: gpu.func @conv1x1_mma_tf32_relu6_0
-// CHECK-SAME: workgroup(%{{.*}} : memref<{{32|64}}x20xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>)
+// The filter slices are double-buffered (2 x rows x 20 floats), the
+// activation slice single (16 x columns).
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x20xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>)
+// The first filter slice goes by cp.async (16 bytes: 4 floats) before the
+// loop; each iteration starts the next one into the other buffer and waits
+// for the current one (at most 1 group in flight).
+// CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][%c0{{.*}}, {{.*}}], 4, %{{.*}} {bypassL1}
+// CHECK: nvgpu.device_async_create_group
 // CHECK: scf.for {{.*}} iter_args
+// CHECK: nvgpu.device_async_copy %arg1
+// CHECK: %[[G:.*]] = nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_wait %[[G]] {numGroups = 1 : i32}
 // CHECK: gpu.barrier
 // CHECK: vector.from_elements {{.*}} : vector<4x1xf32>
 // CHECK: vector.from_elements {{.*}} : vector<2x1xf32>
@@ -24,6 +34,10 @@
 // CHECK: memref.load %[[C]]
 // CHECK: arith.minimumf
 
+// (The PTX is one escaped string: \09 is a tab.)
+// PTX: cp.async.cg.shared.global [%rd{{[0-9]+}}], [%rd{{[0-9]+}}], 16, %r{{[0-9]+}};
+// PTX: cp.async.commit_group;
+// PTX: cp.async.wait_group \091;
 // PTX: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 nn.graph @pointwise(%x: tensor<2x48x8x8xf32>) -> tensor<2x40x8x8xf32> {
   %w = arith.constant dense<0.5> : tensor<40x48x1x1xf32>

@@ -57,8 +57,9 @@ static cl::opt<int64_t> batch("batch",
                               cl::init(0), cl::cat(category));
 static cl::opt<std::string> precision(
     "precision",
-    cl::desc("fp32 (exact float32, the default) or tf32 (tensor cores for the "
-             "1x1 convolutions)"),
+    cl::desc("fp32 (exact float32, the default), tf32 (tensor cores for the "
+             "1x1 convolutions) or f16 (f16 tensor cores, activations stored "
+             "as f16); float32 accumulation in all three"),
     cl::init("fp32"), cl::cat(category));
 static cl::opt<int64_t> fuseExpand(
     "fuse-expand-depthwise",
@@ -122,9 +123,9 @@ int main(int argc, char **argv) {
                  << "': expected sm_89 or sm_90\n";
     return 1;
   }
-  if (precision != "fp32" && precision != "tf32") {
+  if (precision != "fp32" && precision != "tf32" && precision != "f16") {
     llvm::errs() << "error: unsupported --precision '" << precision
-                 << "': expected fp32 or tf32\n";
+                 << "': expected fp32, tf32 or f16\n";
     return 1;
   }
 

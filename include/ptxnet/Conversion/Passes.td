@@ -28,7 +28,9 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
            "Threads per block of the elementwise-parallel kernels">,
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
            "Arithmetic of the pointwise-convolution GEMMs: fp32 (exact "
-           "float32 FMA) or tf32 (tensor cores, mma.sync m16n8k8)">
+           "float32 FMA), tf32 (tensor cores, mma.sync m16n8k8) or f16 "
+           "(tensor cores, mma.sync m16n8k16, activations stored as f16; "
+           "float32 accumulation in all three)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
@@ -36,6 +38,25 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
     "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::nvgpu::NVGPUDialect",
     "::mlir::vector::VectorDialect"
+  ];
+}
+
+def ConvertNVGPUToNVVMIndexed : Pass<"ptxnet-convert-nvgpu-to-nvvm"> {
+  let summary = "Lower nvgpu ops to NVVM with memref descriptors of a given "
+                "index width";
+  let description = [{
+    The upstream `convert-nvgpu-to-nvvm` patterns (mma.sync, ldmatrix,
+    device_async_copy, ...), applied with a type converter whose index width
+    matches `convert-gpu-to-nvvm`'s: with `index-bitwidth=32` on both, the
+    memref descriptor casts the two passes leave around nvgpu ops' memref
+    operands reconcile. (Upstream's pass always uses 64-bit indices.)
+  }];
+  let options = [
+    Option<"indexBitwidth", "index-bitwidth", "unsigned", /*default=*/"64",
+           "Bit width of index values in the converted memref descriptors">
+  ];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect", "::mlir::NVVM::NVVMDialect"
   ];
 }
 

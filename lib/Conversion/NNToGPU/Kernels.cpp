@@ -74,13 +74,29 @@ struct KB {
   void store(Value v, Value m, ValueRange idx) {
     memref::StoreOp::create(b, v, m, idx);
   }
-  /// Load m[idx] where `valid`, else 0; the address is clamped to element 0
+  /// `v` (f32 or f16) as `type`.
+  Value convert(Value v, Type type) {
+    if (v.getType() == type)
+      return v;
+    if (type.getIntOrFloatBitWidth() < v.getType().getIntOrFloatBitWidth())
+      return arith::TruncFOp::create(b, type, v);
+    return arith::ExtFOp::create(b, type, v);
+  }
+  /// Loads and stores of tensors in global memory, which may be stored as
+  /// f16: the kernels' arithmetic is float32.
+  Value read(Value m, ValueRange idx) {
+    return convert(load(m, idx), b.getF32Type());
+  }
+  void write(Value v, Value m, ValueRange idx) {
+    store(convert(v, cast<MemRefType>(m.getType()).getElementType()), m, idx);
+  }
+  /// Read m[idx] where `valid`, else 0; the address is clamped to element 0
   /// so that no lane reads out of bounds.
   Value maskedLoad(Value valid, Value m, ArrayRef<Value> idx) {
     SmallVector<Value> safe;
     for (Value i : idx)
       safe.push_back(sel(valid, i, c(0)));
-    return sel(valid, load(m, safe), f(0.0f));
+    return sel(valid, read(m, safe), f(0.0f));
   }
   /// The GEMM epilogues' store: out[n][o][px] = v; for a pooled output,
   /// out[n][o] += v / P (an atomic add: every pixel block contributes); with
@@ -98,7 +114,7 @@ struct KB {
                                   ValueRange{n, o, px});
       return;
     }
-    store(v, out, {n, o, px});
+    write(v, out, {n, o, px});
   }
   Value activate(Value x, Activation act) {
     if (act == Activation::none)
@@ -163,14 +179,20 @@ static void enterKernel(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   b.setInsertionPoint(func.getBody().front().getTerminator());
 }
 
+Elements Elements::f32(MLIRContext *ctx) {
+  Type f32 = Float32Type::get(ctx);
+  return {f32, f32, f32};
+}
+
 static MemRefType f32Memref(MLIRContext *ctx, ArrayRef<int64_t> shape) {
   return MemRefType::get(shape, Float32Type::get(ctx));
 }
 
-static MemRefType workgroupMemref(MLIRContext *ctx, ArrayRef<int64_t> shape) {
+static MemRefType workgroupMemref(MLIRContext *ctx, ArrayRef<int64_t> shape,
+                                  Type element = {}) {
   auto space = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
-  return MemRefType::get(shape, Float32Type::get(ctx), MemRefLayoutAttrInterface{},
-                         space);
+  return MemRefType::get(shape, element ? element : Float32Type::get(ctx),
+                         MemRefLayoutAttrInterface{}, space);
 }
 
 //===----------------------------------------------------------------------===//
@@ -188,13 +210,27 @@ static int64_t outputChannelsPerThread(const ConvShape &s) {
   return 1;
 }
 
+/// Adjacent output columns one thread computes: each input it loads then
+/// feeds up to kw of them and each filter tap all of them, as long as the
+/// layer still gives two waves of blocks (264 on an H100).
+static int64_t outputColumnsPerThread(const ConvShape &s, int64_t ocb,
+                                      int64_t blockSize) {
+  int64_t threads = s.n * (s.oc / ocb) * s.oh * s.ow;
+  for (int64_t pw : {4, 2})
+    if (s.ow >= 2 * pw && threads / pw >= 264 * blockSize)
+      return pw;
+  return 1;
+}
+
 KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
-                                           Activation act) {
+                                           Activation act,
+                                           const Elements &types) {
   MLIRContext *ctx = module.getContext();
   auto func = createKernel(
-      name, {f32Memref(ctx, {s.n, s.c, s.h, s.w}),
-             f32Memref(ctx, {s.oc, s.icg, s.kh, s.kw}), f32Memref(ctx, {s.oc}),
-             f32Memref(ctx, {s.n, s.oc, s.oh, s.ow})});
+      name, {MemRefType::get({s.n, s.c, s.h, s.w}, types.in),
+             MemRefType::get({s.oc, s.icg, s.kh, s.kw}, types.filter),
+             f32Memref(ctx, {s.oc}),
+             MemRefType::get({s.n, s.oc, s.oh, s.ow}, types.out)});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
@@ -203,47 +239,66 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
 
   const int64_t ocb = outputChannelsPerThread(s);
   const int64_t ocBlocks = s.oc / ocb;
-  int64_t total = s.n * ocBlocks * s.oh * s.ow;
+  const int64_t pw = outputColumnsPerThread(s, ocb, blockSize);
+  const int64_t owBlocks = ceilDiv(s.ow, pw);
+  // The input columns a thread's pw outputs read in one filter row.
+  const int64_t span = (pw - 1) * s.sw + s.kw;
+  int64_t total = s.n * ocBlocks * s.oh * owBlocks;
   Value idx = k.add(k.mul(k.blockId(gpu::Dimension::x), blockSize),
                     k.threadId(gpu::Dimension::x));
   k.ifThen(k.lt(idx, total), [&] {
     // NCHW output order: consecutive threads write consecutive columns.
-    Value ox = k.rem(idx, s.ow);
-    Value t = k.div(idx, s.ow);
+    Value ox0 = k.mul(k.rem(idx, owBlocks), pw);
+    Value t = k.div(idx, owBlocks);
     Value oy = k.rem(t, s.oh);
     t = k.div(t, s.oh);
     Value o0 = k.mul(k.rem(t, ocBlocks), ocb);
     Value n = k.div(t, ocBlocks);
     Value group = k.div(o0, s.oc / s.groups);
     Value y0 = k.sub(k.mul(oy, s.sh), k.c(s.pt));
-    Value x0 = k.sub(k.mul(ox, s.sw), k.c(s.pl));
-    SmallVector<Value> init(ocb, k.f(0.0f));
+    Value x0 = k.sub(k.mul(ox0, s.sw), k.c(s.pl));
+    SmallVector<Value> init(ocb * pw, k.f(0.0f)); // [j][p]
     SmallVector<Value> acc =
         k.loop(0, s.icg, 1, init, [&](Value ci, ValueRange a) {
           Value ch = k.add(k.mul(group, s.icg), ci);
           SmallVector<Value> sums(a.begin(), a.end());
           // The window is small and static: unrolled here, so each tap is a
-          // constant offset from the same base address.
+          // constant offset from the same base address. A filter row's
+          // inputs are loaded once for all pw outputs.
           for (int64_t ky = 0; ky < s.kh; ++ky) {
             Value y = k.add(y0, ky);
             Value rowOk = k.both(k.ge0(y), k.lt(y, s.h));
-            for (int64_t kx = 0; kx < s.kw; ++kx) {
-              Value x = k.add(x0, kx);
+            SmallVector<Value> row;
+            for (int64_t q = 0; q < span; ++q) {
+              Value x = k.add(x0, q);
               Value ok = k.both(rowOk, k.both(k.ge0(x), k.lt(x, s.w)));
-              Value v = k.maskedLoad(ok, in, {n, ch, y, x});
+              row.push_back(k.maskedLoad(ok, in, {n, ch, y, x}));
+            }
+            for (int64_t kx = 0; kx < s.kw; ++kx)
               for (int64_t j = 0; j < ocb; ++j) {
                 Value wv =
-                    k.load(filter, {k.add(o0, j), ci, k.c(ky), k.c(kx)});
-                sums[j] = k.fma(sums[j], v, wv);
+                    k.read(filter, {k.add(o0, j), ci, k.c(ky), k.c(kx)});
+                for (int64_t q = 0; q < pw; ++q)
+                  sums[j * pw + q] =
+                      k.fma(sums[j * pw + q], row[q * s.sw + kx], wv);
               }
-            }
           }
           return sums;
         });
     for (int64_t j = 0; j < ocb; ++j) {
       Value o = k.add(o0, j);
-      Value r = k.activate(k.fadd(acc[j], k.load(bias, {o})), act);
-      k.store(r, out, {n, o, oy, ox});
+      Value bo = k.load(bias, {o});
+      for (int64_t q = 0; q < pw; ++q) {
+        Value ox = k.add(ox0, q);
+        auto store = [&] {
+          k.write(k.activate(k.fadd(acc[j * pw + q], bo), act), out,
+                  {n, o, oy, ox});
+        };
+        if (s.ow % pw == 0 || q == 0)
+          store();
+        else
+          k.ifThen(k.lt(ox, s.ow), store);
+      }
     }
   });
   return {func, {ceilDiv(total, blockSize), 1, 1}, {blockSize, 1, 1}};
@@ -262,12 +317,13 @@ static constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 16, kSub = 4;
 /// The arguments of both pointwise GEMM kernels: input N x C x P, filter
 /// O x C, bias O, output N x O x P (N x O when pooled).
 static SmallVector<Type> gemmArguments(MLIRContext *ctx, const ConvShape &s,
-                                       bool pooled) {
+                                       bool pooled, const Elements &types) {
   int64_t p = s.h * s.w;
-  MemRefType out = pooled ? f32Memref(ctx, {s.n, s.oc})
-                          : f32Memref(ctx, {s.n, s.oc, p});
-  return {f32Memref(ctx, {s.n, s.c, p}), f32Memref(ctx, {s.oc, s.c}),
-          f32Memref(ctx, {s.oc}), out};
+  MemRefType out = pooled ? MemRefType::get({s.n, s.oc}, types.out)
+                          : MemRefType::get({s.n, s.oc, p}, types.out);
+  return {MemRefType::get({s.n, s.c, p}, types.in),
+          MemRefType::get({s.oc, s.c}, types.filter), f32Memref(ctx, {s.oc}),
+          out};
 }
 
 namespace {
@@ -295,7 +351,8 @@ static int64_t chooseSplitK(const ConvShape &s, int64_t tiles, Activation act,
 
 KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
                                               const ConvShape &s,
-                                              Activation act, bool pooled) {
+                                              Activation act, bool pooled,
+                                              const Elements &types) {
   MLIRContext *ctx = module.getContext();
   // Batch and pixels form one column dimension j = n * P + p.
   const int64_t p = s.h * s.w, cols = s.n * p;
@@ -303,7 +360,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
   int64_t splitK = chooseSplitK(s, tiles, act, pooled, /*targetBlocks=*/264);
   const int64_t chunk = ceilDiv(ceilDiv(s.c, splitK), kTileK) * kTileK;
   splitK = ceilDiv(s.c, chunk);
-  auto func = createKernel(name, gemmArguments(ctx, s, pooled),
+  auto func = createKernel(name, gemmArguments(ctx, s, pooled, types),
                            {workgroupMemref(ctx, {kTileK, kTileM}),
                             workgroupMemref(ctx, {kTileK, kTileN})});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
@@ -375,7 +432,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
   for (int64_t i = 0; i < kSub; ++i) {
     Value o = k.add(k.add(o0, k.mul(ty, kSub)), i);
     k.ifThen(k.lt(o, s.oc), [&] {
-      Value bo = k.load(bias, {o});
+      Value bo = k.read(bias, {o});
       if (splitK > 1) // only the first K chunk adds the bias
         bo = k.sel(firstChunk, bo, k.f(0.0f));
       for (int64_t j = 0; j < kSub; ++j)
@@ -393,56 +450,86 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 }
 
 //===----------------------------------------------------------------------===//
-// Pointwise convolution on tensor cores (tf32)
+// Pointwise convolution on tensor cores (tf32, f16)
 //===----------------------------------------------------------------------===//
 
 // Warps of 32 x 32 outputs (2 x 4 m16n8 fragments) arranged wm x wn in a
-// block; K staged 16 at a time through shared memory, with the next slice
-// prefetched into registers while the current one is multiplied. Batch and
-// pixels form one column dimension j = n * P + p, so small late layers still
-// produce enough blocks. Shared-memory rows are padded (A: 16 -> 20 floats,
-// B: +8) so that the fragment loads (lane = 4 * group + t reads A[group][t]
-// and B[t][group]) hit 32 distinct banks.
-TF32Tiling ptxnet::kernels::chooseTF32Tiling(int64_t rows, int64_t cols,
-                                             int64_t targetBlocks) {
-  // Largest tile first; the first one that still gives targetBlocks wins.
-  static const TF32Tiling options[] = {{2, 2}, {1, 4}, {2, 1}, {1, 2}, {1, 1}};
-  for (const TF32Tiling &t : options) {
-    if (t.wm == 2 && rows <= 32)
-      continue;
-    if (ceilDiv(rows, 32 * t.wm) * ceilDiv(cols, 32 * t.wn) >= targetBlocks)
-      return t;
-  }
-  return {1, 1};
-}
-
-KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
-                                                  const ConvShape &s,
-                                                  Activation act,
-                                                  bool pooled) {
-  MLIRContext *ctx = module.getContext();
-  const int64_t p = s.h * s.w, cols = s.n * p, kK = 16, kPadA = 20;
+// block; batch and pixels form one column dimension j = n * P + p, so small
+// late layers still produce enough blocks. K is staged through shared memory
+// one slice at a time:
+//  - the filter (A) slice by cp.async (nvgpu.device_async_copy, 16 bytes)
+//    into a double buffer: the next slice is in flight while this one is
+//    multiplied;
+//  - the activation (B) slice through registers, prefetched during the MMAs
+//    (its rows are image pixels, not 16-byte aligned in general: 15x15 maps).
+// tf32: m16n8k8 on scalar fragment loads; rows padded (A: 16 -> 20 floats,
+// B: +8) so lane 4 * group + t reading A[group][t] and B[t][group] hits 32
+// distinct banks. f16: m16n8k16 on nvgpu.ldmatrix (B transposed); rows padded
+// by 8 halves so the 8 rows of each ldmatrix phase hit distinct 16-byte bank
+// groups.
+MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
+                                         bool pooled, Precision precision) {
+  const int64_t cols = s.n * s.h * s.w;
   const int64_t targetBlocks = 264; // two per SM of an H100 (132 SMs)
-  TF32Tiling tiling = chooseTF32Tiling(s.oc, cols, targetBlocks);
-  const int64_t tm = 32 * tiling.wm, tn = 32 * tiling.wn;
+  MmaGemmPlan plan{};
+  plan.wm = plan.wn = 1;
+  // Largest tile first; the first one that still gives targetBlocks wins.
+  static const std::pair<int64_t, int64_t> options[] = {
+      {2, 2}, {1, 4}, {2, 1}, {1, 2}, {1, 1}};
+  for (auto [wm, wn] : options) {
+    if (wm == 2 && s.oc <= 32)
+      continue;
+    if (ceilDiv(s.oc, 32 * wm) * ceilDiv(cols, 32 * wn) >= targetBlocks) {
+      plan.wm = wm;
+      plan.wn = wn;
+      break;
+    }
+  }
+  plan.kSlice = precision == Precision::f16 ? 32 : 16;
   // Deep, narrow layers (the projections of the late blocks: K up to 1152
   // over 8x8 maps) give too few tiles to hide the K loop's latency.
-  int64_t tiles = ceilDiv(s.oc, tm) * ceilDiv(cols, tn);
+  int64_t tiles =
+      ceilDiv(s.oc, plan.tileRows()) * ceilDiv(cols, plan.tileCols());
   int64_t splitK = chooseSplitK(s, tiles, act, pooled, targetBlocks);
-  const int64_t chunk = ceilDiv(ceilDiv(s.c, splitK), kK) * kK;
-  splitK = ceilDiv(s.c, chunk);
-  const int64_t threads = 32 * tiling.wm * tiling.wn, kPadB = tn + 8;
+  plan.chunk = ceilDiv(ceilDiv(s.c, splitK), plan.kSlice) * plan.kSlice;
+  plan.splitK = ceilDiv(s.c, plan.chunk);
+  plan.accumulates = pooled || plan.splitK > 1;
+  return plan;
+}
+
+KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
+                                                 const ConvShape &s,
+                                                 Activation act, bool pooled,
+                                                 Precision precision,
+                                                 const Elements &types) {
+  MLIRContext *ctx = module.getContext();
+  const bool f16 = precision == Precision::f16;
+  const MmaGemmPlan plan = planMmaGemm(s, act, pooled, precision);
+  const int64_t p = s.h * s.w, cols = s.n * p;
+  const int64_t wm = plan.wm, wn = plan.wn;
+  const int64_t tm = plan.tileRows(), tn = plan.tileCols();
+  const int64_t kK = plan.kSlice, chunk = plan.chunk, splitK = plan.splitK;
+  const int64_t kStep = f16 ? 16 : 8; // K of one mma.sync
+  Type operand = f16 ? Type(Float16Type::get(ctx)) : Float32Type::get(ctx);
+  const int64_t padA = kK + (f16 ? 8 : 4), padB = tn + 8, padC = tn + 4;
+  const int64_t threads = 32 * wm * wn;
+  // The filter slice goes by cp.async in 16-byte pieces when its rows allow
+  // (C a multiple of the piece and a filter stored in the operand type).
+  const int64_t vec = 16 / (f16 ? 2 : 4);
+  const bool asyncA = s.c % vec == 0 && types.filter == operand;
   const int64_t aPerThread = tm * kK / threads, bPerThread = kK * tn / threads;
+  const int64_t aCopiesPerThread = tm * (kK / vec) / threads;
   // Plain stores go through a shared-memory tile of the block's outputs, so
   // that each warp writes whole rows (the accumulator fragments hold 2
   // scattered columns per row); atomic epilogues write from the fragments.
-  const bool stageOutput = !pooled && splitK == 1;
-  const int64_t kPadC = tn + 4;
-  SmallVector<Type> workgroup = {workgroupMemref(ctx, {tm, kPadA}),
-                                 workgroupMemref(ctx, {kK, kPadB})};
+  const bool stageOutput = !plan.accumulates;
+  SmallVector<Type> workgroup = {
+      workgroupMemref(ctx, {asyncA ? 2 : 1, tm, padA}, operand),
+      workgroupMemref(ctx, {kK, padB}, operand)};
   if (stageOutput)
-    workgroup.push_back(workgroupMemref(ctx, {tm, kPadC}));
-  auto func = createKernel(name, gemmArguments(ctx, s, pooled), workgroup);
+    workgroup.push_back(workgroupMemref(ctx, {tm, padC}));
+  auto func = createKernel(name, gemmArguments(ctx, s, pooled, types),
+                           workgroup);
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
@@ -453,91 +540,168 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
   Value tid = k.threadId(gpu::Dimension::x);
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
   Value group = k.div(lane, 4), t = k.rem(lane, 4);
-  Value warpM = k.mul(k.div(warp, tiling.wn), 32);
-  Value warpN = k.mul(k.rem(warp, tiling.wn), 32);
+  Value lane16 = k.rem(lane, 16), laneHalf = k.div(lane, 16);
+  Value warpM = k.mul(k.div(warp, wn), 32);
+  Value warpN = k.mul(k.rem(warp, wn), 32);
   Value j0 = k.mul(k.blockId(gpu::Dimension::x), tn);
   Value o0 = k.mul(k.blockId(gpu::Dimension::y), tm);
   Value kz = k.blockId(gpu::Dimension::z); // K chunk
   Value kBegin = k.mul(kz, chunk);
 
-  // The staged elements of each thread: threads is a multiple of both 16
+  // The staged elements of each thread: threads is a multiple of both kK
   // (A's row length) and tn (B's), so a thread always loads the same A column
-  // and B column, on rows spaced `threads / 16` and `wm` apart. Index math is
+  // and B column, on rows spaced `threads / kK` and `wm` apart. Index math is
   // done once, outside the K loop.
   Value aCol = k.rem(tid, kK), aRow0 = k.div(tid, kK);
   int64_t aRowStep = threads / kK;
   Value bCol = k.rem(tid, tn), bRow0 = k.div(tid, tn);
-  int64_t bRowStep = tiling.wm;
+  int64_t bRowStep = wm;
   Value jB = k.add(j0, bCol);
   Value bOk = k.lt(jB, cols);
   Value jBSafe = k.sel(bOk, jB, k.c(0));
   Value bImg = k.div(jBSafe, p), bPx = k.rem(jBSafe, p);
+  // Register-staged slices: A's (unless it goes by cp.async), then B's.
   auto loadSlices = [&](Value c0) {
     SmallVector<Value> regs;
-    Value chA = k.add(c0, aCol);
-    Value chAOk = k.lt(chA, s.c);
-    for (int64_t r = 0; r < aPerThread; ++r) {
-      Value o = k.add(k.add(o0, aRow0), r * aRowStep);
-      regs.push_back(
-          k.maskedLoad(k.both(chAOk, k.lt(o, s.oc)), filter, {o, chA}));
+    if (!asyncA) {
+      Value chA = k.add(c0, aCol);
+      Value chAOk = k.lt(chA, s.c);
+      for (int64_t r = 0; r < aPerThread; ++r) {
+        Value o = k.add(k.add(o0, aRow0), r * aRowStep);
+        regs.push_back(k.convert(
+            k.maskedLoad(k.both(chAOk, k.lt(o, s.oc)), filter, {o, chA}),
+            operand));
+      }
     }
     for (int64_t r = 0; r < bPerThread; ++r) {
       Value ch = k.add(k.add(c0, bRow0), r * bRowStep);
-      regs.push_back(k.maskedLoad(k.both(bOk, k.lt(ch, s.c)), in,
-                                  {bImg, ch, bPx}));
+      regs.push_back(k.convert(
+          k.maskedLoad(k.both(bOk, k.lt(ch, s.c)), in, {bImg, ch, bPx}),
+          operand));
     }
     return regs;
+  };
+  // cp.async of the A slice at c0 into buffer `buf`: each thread copies
+  // 16-byte pieces; pieces past C are zero-filled (source size 0) and rows
+  // past O are clamped to row 0 (their outputs are never stored).
+  Value aPiece = k.rem(tid, kK / vec), aPieceRow0 = k.div(tid, kK / vec);
+  int64_t aPieceRowStep = threads / (kK / vec);
+  auto copyA = [&](Value c0, Value buf) {
+    Value col = k.mul(aPiece, vec);
+    Value ch = k.add(c0, col);
+    Value chOk = k.lt(ch, s.c);
+    Value chSafe = k.sel(chOk, ch, k.c(0));
+    SmallVector<Value> tokens;
+    for (int64_t r = 0; r < aCopiesPerThread; ++r) {
+      Value row = k.add(aPieceRow0, r * aPieceRowStep);
+      Value o = k.add(o0, row);
+      Value ok = k.both(chOk, k.lt(o, s.oc));
+      Value oSafe = k.sel(ok, o, k.c(0));
+      Value srcElements = k.sel(ok, k.c(vec), k.c(0));
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, nvgpu::DeviceAsyncTokenType::get(ctx), tileA,
+          ValueRange{buf, row, col}, filter, ValueRange{oSafe, chSafe},
+          b.getIndexAttr(vec), srcElements,
+          /*bypassL1=*/b.getUnitAttr()));
+    }
+    return nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(ctx), tokens);
   };
 
   auto accType = VectorType::get({2, 2}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
       b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
   SmallVector<Value> init(2 * 4, zero); // [mi][ni] fragments
+  if (asyncA)
+    copyA(kBegin, k.c(0));
   SmallVector<Value> first = loadSlices(kBegin);
   init.append(first);
+  const int64_t regsA = asyncA ? 0 : aPerThread;
   SmallVector<Value> state = k.loop(0, chunk, kK, init, [&](Value kOff,
                                                            ValueRange a) {
     Value c0 = k.add(kBegin, kOff);
+    Value slice = k.div(kOff, kK);
+    Value buf = asyncA ? k.rem(slice, 2) : k.c(0);
     ValueRange regs = a.drop_front(8);
-    for (int64_t r = 0; r < aPerThread; ++r)
-      k.store(regs[r], tileA, {k.add(aRow0, r * aRowStep), aCol});
+    for (int64_t r = 0; r < regsA; ++r)
+      k.store(regs[r], tileA, {buf, k.add(aRow0, r * aRowStep), aCol});
     for (int64_t r = 0; r < bPerThread; ++r)
-      k.store(regs[aPerThread + r], tileB, {k.add(bRow0, r * bRowStep), bCol});
+      k.store(regs[regsA + r], tileB, {k.add(bRow0, r * bRowStep), bCol});
+    if (asyncA) {
+      // Start the next A slice into the other buffer (read by the previous
+      // iteration, which ended with a barrier), then wait for this one: at
+      // most the group just issued may still be in flight.
+      Value next = copyA(k.add(c0, kK), k.rem(k.add(slice, 1), 2));
+      nvgpu::DeviceAsyncWaitOp::create(b, next, b.getI32IntegerAttr(1));
+    }
     gpu::BarrierOp::create(b);
-    // Prefetch the next slices (masked to zeros past C) before the MMAs.
+    // Prefetch the next B slice (masked to zeros past C) before the MMAs.
     SmallVector<Value> nextRegs = loadSlices(k.add(c0, kK));
-    SmallVector<Value> next(a.begin(), a.begin() + 8);
-    for (int64_t ks = 0; ks < kK; ks += 8) {
+    SmallVector<Value> acc(a.begin(), a.begin() + 8);
+    for (int64_t ks = 0; ks < kK; ks += kStep) {
       SmallVector<Value> aFrag, bFrag;
       for (int64_t mi = 0; mi < 2; ++mi) {
-        Value row = k.add(k.add(warpM, mi * 16), group);
+        Value row = k.add(warpM, mi * 16);
+        if (f16) {
+          // x4: lanes 0-15 address rows 0-15 of the 16x16 fragment at
+          // column ks, lanes 16-31 the same rows at column ks + 8.
+          aFrag.push_back(nvgpu::LdMatrixOp::create(
+              b, VectorType::get({4, 2}, operand), tileA,
+              ValueRange{buf, k.add(row, lane16),
+                         k.add(k.mul(laneHalf, 8), ks)},
+              /*transpose=*/false, /*numTiles=*/4));
+          continue;
+        }
+        row = k.add(row, group);
         Value col = k.add(t, ks);
         SmallVector<Value> e = {
-            k.load(tileA, {row, col}), k.load(tileA, {k.add(row, 8), col}),
-            k.load(tileA, {row, k.add(col, 4)}),
-            k.load(tileA, {k.add(row, 8), k.add(col, 4)})};
+            k.load(tileA, {buf, row, col}),
+            k.load(tileA, {buf, k.add(row, 8), col}),
+            k.load(tileA, {buf, row, k.add(col, 4)}),
+            k.load(tileA, {buf, k.add(row, 8), k.add(col, 4)})};
         aFrag.push_back(vector::FromElementsOp::create(
-            b, VectorType::get({4, 1}, b.getF32Type()), e));
+            b, VectorType::get({4, 1}, operand), e));
       }
       for (int64_t ni = 0; ni < 4; ++ni) {
-        Value colB = k.add(k.add(warpN, ni * 8), group);
+        Value colB = k.add(warpN, ni * 8);
+        if (f16) {
+          // x2, transposed: lanes 0-15 address K rows ks..ks+15 of the
+          // fragment's 8 columns.
+          bFrag.push_back(nvgpu::LdMatrixOp::create(
+              b, VectorType::get({2, 2}, operand), tileB,
+              ValueRange{k.add(lane16, ks), colB},
+              /*transpose=*/true, /*numTiles=*/2));
+          continue;
+        }
+        colB = k.add(colB, group);
         Value rowB = k.add(t, ks);
         SmallVector<Value> e = {k.load(tileB, {rowB, colB}),
                                 k.load(tileB, {k.add(rowB, 4), colB})};
         bFrag.push_back(vector::FromElementsOp::create(
-            b, VectorType::get({2, 1}, b.getF32Type()), e));
+            b, VectorType::get({2, 1}, operand), e));
       }
       for (int64_t mi = 0; mi < 2; ++mi)
         for (int64_t ni = 0; ni < 4; ++ni)
-          next[mi * 4 + ni] = nvgpu::MmaSyncOp::create(
-              b, aFrag[mi], bFrag[ni], next[mi * 4 + ni],
-              ArrayRef<int64_t>{16, 8, 8}, /*tf32Enabled=*/true);
+          acc[mi * 4 + ni] = nvgpu::MmaSyncOp::create(
+              b, aFrag[mi], bFrag[ni], acc[mi * 4 + ni],
+              ArrayRef<int64_t>{16, 8, kStep}, /*tf32Enabled=*/!f16);
     }
     gpu::BarrierOp::create(b);
-    next.append(nextRegs);
-    return next;
+    acc.append(nextRegs);
+    return acc;
   });
+  if (asyncA) {
+    // The last iteration's copy (past the chunk, unused) must land before
+    // the block exits: wait on everything, through an empty group.
+    Value all = nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
+    nvgpu::DeviceAsyncWaitOp::create(b, all, b.getI32IntegerAttr(0));
+  }
 
+  KernelLaunch launch{func,
+                      {ceilDiv(cols, tn), ceilDiv(s.oc, tm), splitK},
+                      {threads, 1, 1}};
+  launch.accumulatesOutput = plan.accumulates;
   if (stageOutput) {
     // Fragment element (i, jj) of tile (mi, ni) is tile row
     // warpM + 16 mi + group + 8 i, tile column warpN + 8 ni + 2 t + jj.
@@ -560,17 +724,14 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
     Value colOk = k.lt(j, cols);
     Value js = k.sel(colOk, j, k.c(0));
     Value img = k.div(js, p), px = k.rem(js, p);
-    for (int64_t r = 0; r < tm / tiling.wm; ++r) {
-      Value row = k.add(row0, r * tiling.wm);
+    for (int64_t r = 0; r < tm / wm; ++r) {
+      Value row = k.add(row0, r * wm);
       Value o = k.add(o0, row);
       k.ifThen(k.both(colOk, k.lt(o, s.oc)), [&] {
-        Value v = k.fadd(k.load(tileC, {row, col}), k.load(bias, {o}));
-        k.store(k.activate(v, act), out, {img, o, px});
+        Value v = k.fadd(k.load(tileC, {row, col}), k.read(bias, {o}));
+        k.write(k.activate(v, act), out, {img, o, px});
       });
     }
-    KernelLaunch launch{func,
-                        {ceilDiv(cols, tn), ceilDiv(s.oc, tm), 1},
-                        {threads, 1, 1}};
     return launch;
   }
 
@@ -595,7 +756,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
     for (int64_t i = 0; i < 2; ++i) {
       Value o = k.add(k.add(k.add(o0, warpM), mi * 16 + i * 8), group);
       k.ifThen(k.lt(o, s.oc), [&] {
-        Value bo = k.load(bias, {o});
+        Value bo = k.read(bias, {o});
         if (splitK > 1)
           bo = k.sel(firstChunk, bo, k.f(0.0f));
         for (int64_t ni = 0; ni < 4; ++ni)
@@ -610,12 +771,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmTF32(StringRef name,
           }
       });
     }
-  KernelLaunch launch{func,
-                      {ceilDiv(cols, tn), ceilDiv(s.oc, tm), splitK},
-                      {threads, 1, 1}};
-  launch.accumulatesOutput = pooled || splitK > 1;
   return launch;
-
 }
 
 //===----------------------------------------------------------------------===//
@@ -633,7 +789,8 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
                                                 const ConvShape &s,
                                                 int64_t inChannels,
                                                 Activation expandAct,
-                                                Activation act) {
+                                                Activation act,
+                                                const Elements &types) {
   MLIRContext *ctx = module.getContext();
   const int64_t cin = inChannels, hid = s.c, cb = kHiddenPerBlock;
   const int64_t th = s.sh == 1 ? 16 : 8, tw = s.sw == 1 ? 16 : 8;
@@ -642,9 +799,10 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
   const int64_t tilesX = ceilDiv(s.ow, tw), tilesY = ceilDiv(s.oh, th);
   auto func = createKernel(
       name,
-      {f32Memref(ctx, {s.n, cin, s.h, s.w}), f32Memref(ctx, {hid, cin}),
-       f32Memref(ctx, {hid}), f32Memref(ctx, {hid, 1, s.kh, s.kw}),
-       f32Memref(ctx, {hid}), f32Memref(ctx, {s.n, hid, s.oh, s.ow})},
+      {MemRefType::get({s.n, cin, s.h, s.w}, types.in),
+       f32Memref(ctx, {hid, cin}), f32Memref(ctx, {hid}),
+       f32Memref(ctx, {hid, 1, s.kh, s.kw}), f32Memref(ctx, {hid}),
+       MemRefType::get({s.n, hid, s.oh, s.ow}, types.out)},
       {workgroupMemref(ctx, {cb, cin}), workgroupMemref(ctx, {cb, region})});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
@@ -733,7 +891,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
       }
     Value y = k.add(oy0, oy), x = k.add(ox0, ox);
     k.ifThen(k.both(chOk, k.both(k.lt(y, s.oh), k.lt(x, s.ow))), [&] {
-      k.store(k.activate(k.fadd(sum, k.load(bd, {ch})), act), out,
+      k.write(k.activate(k.fadd(sum, k.load(bd, {ch})), act), out,
               {n, ch, y, x});
     });
   });
@@ -762,14 +920,16 @@ static Value warpSum(ImplicitLocOpBuilder &b, KB &k, Value v) {
 KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
                                        int64_t r, int64_t m,
                                        nn::Prologue prologue,
-                                       Activation act) {
+                                       Activation act,
+                                       const Elements &types) {
   MLIRContext *ctx = module.getContext();
   // Images per block: each weight row is read once for all of them.
   int64_t images = linearImagesPerBlock(n, kDim);
   auto func = createKernel(name,
-                           {f32Memref(ctx, {n, kDim, r}),
-                            f32Memref(ctx, {m, kDim}), f32Memref(ctx, {m}),
-                            f32Memref(ctx, {n, m})},
+                           {MemRefType::get({n, kDim, r}, types.in),
+                            MemRefType::get({m, kDim}, types.filter),
+                            f32Memref(ctx, {m}),
+                            MemRefType::get({n, m}, types.out)},
                            {workgroupMemref(ctx, {images, kDim})});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
@@ -859,7 +1019,7 @@ KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
       Value sum = warpSum(b, k, partial[jo * images + i]);
       Value img = k.add(img0, i);
       k.ifThen(k.both(k.both(first, valids[jo]), k.lt(img, n)), [&] {
-        k.store(k.activate(k.fadd(sum, k.load(bias, {outs[jo]})), act), out,
+        k.write(k.activate(k.fadd(sum, k.load(bias, {outs[jo]})), act), out,
                 {img, outs[jo]});
       });
     }
@@ -881,11 +1041,14 @@ int64_t ptxnet::kernels::linearImagesPerBlock(int64_t n, int64_t kDim) {
 //===----------------------------------------------------------------------===//
 
 KernelLaunch KernelEmitter::emitElementwise(StringRef name, int64_t numElements,
-                                            Elementwise kind) {
+                                            Elementwise kind,
+                                            ArrayRef<Type> elements) {
   MLIRContext *ctx = module.getContext();
-  auto flat = f32Memref(ctx, {numElements});
   bool unary = kind == Elementwise::sigmoid;
-  SmallVector<Type> args(unary ? 2 : 3, flat);
+  assert(elements.size() == (unary ? 2u : 3u) && "one element type per arg");
+  SmallVector<Type> args;
+  for (Type element : elements)
+    args.push_back(MemRefType::get({numElements}, element));
   auto func = createKernel(name, args);
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
@@ -893,14 +1056,14 @@ KernelLaunch KernelEmitter::emitElementwise(StringRef name, int64_t numElements,
   Value idx = k.add(k.mul(k.blockId(gpu::Dimension::x), blockSize),
                     k.threadId(gpu::Dimension::x));
   k.ifThen(k.lt(idx, numElements), [&] {
-    Value x = k.load(func.getArgument(0), {idx});
+    Value x = k.read(func.getArgument(0), {idx});
     Value r;
     switch (kind) {
     case Elementwise::add:
-      r = k.fadd(x, k.load(func.getArgument(1), {idx}));
+      r = k.fadd(x, k.read(func.getArgument(1), {idx}));
       break;
     case Elementwise::mul:
-      r = k.fmul(x, k.load(func.getArgument(1), {idx}));
+      r = k.fmul(x, k.read(func.getArgument(1), {idx}));
       break;
     case Elementwise::sigmoid: {
       // 1 / (1 + 2^(-x * log2(e))), with the hardware's ex2 (2 ulp) rather
@@ -914,7 +1077,7 @@ KernelLaunch KernelEmitter::emitElementwise(StringRef name, int64_t numElements,
       break;
     }
     }
-    k.store(r, func.getArgument(unary ? 1 : 2), {idx});
+    k.write(r, func.getArgument(unary ? 1 : 2), {idx});
   });
   return {func, {ceilDiv(numElements, blockSize), 1, 1}, {blockSize, 1, 1}};
 }

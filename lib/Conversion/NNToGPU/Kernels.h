@@ -16,6 +16,19 @@
 
 namespace ptxnet::kernels {
 
+/// The arithmetic of the pointwise-convolution GEMMs, and with it how
+/// activations are stored: fp32 and tf32 keep float32 activations; f16 stores
+/// them as float16 (float32 accumulation everywhere, float32 where several
+/// blocks accumulate into one output).
+enum class Precision { fp32, tf32, f16 };
+
+/// Element types (f32 or f16) of a kernel's global-memory tensors; the
+/// kernels compute in float32 and convert on load and store.
+struct Elements {
+  mlir::Type in, filter, out;
+  static Elements f32(mlir::MLIRContext *ctx);
+};
+
 struct KernelLaunch {
   mlir::gpu::GPUFuncOp func;
   std::array<int64_t, 3> grid = {1, 1, 1};
@@ -44,11 +57,12 @@ public:
   KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize)
       : module(module), blockSize(blockSize) {}
 
-  /// Direct convolution, one thread per output pixel and block of output
-  /// channels (up to 16 for a dense convolution, 1 for a grouped one):
+  /// Direct convolution, one thread per block of output channels (up to 16
+  /// for a dense convolution, 1 for a grouped one) and of adjacent output
+  /// columns (up to 4, while the GPU stays full):
   ///   (input NxCxHxW, filter OxC/gxKHxKW, bias O, output NxOxOHxOW).
   KernelLaunch emitDirectConv(llvm::StringRef name, const ConvShape &s,
-                              nn::Activation act);
+                              nn::Activation act, const Elements &types);
 
   /// A 1x1 convolution as a GEMM on 64x64 output tiles staged through shared
   /// memory (float32 FMA), batch x pixels forming one column dimension and K
@@ -57,13 +71,17 @@ public:
   /// With `pooled`, the output is N x O and receives the mean over P by
   /// atomic adds (it must be zeroed first).
   KernelLaunch emitPointwiseGemm(llvm::StringRef name, const ConvShape &s,
-                                 nn::Activation act, bool pooled);
+                                 nn::Activation act, bool pooled,
+                                 const Elements &types);
 
-  /// The same GEMM on tensor cores: nvgpu.mma.sync m16n8k8 with tf32
-  /// operands and float32 accumulation; each warp owns a 32x32 output tile,
-  /// and batch x pixels form one column dimension.
-  KernelLaunch emitPointwiseGemmTF32(llvm::StringRef name, const ConvShape &s,
-                                     nn::Activation act, bool pooled);
+  /// The same GEMM on tensor cores, planned by planMmaGemm: nvgpu.mma.sync
+  /// m16n8k8 on tf32 operands, or m16n8k16 on f16 operands loaded with
+  /// nvgpu.ldmatrix, float32 accumulation; each warp owns a 32x32 output
+  /// tile, and batch x pixels form one column dimension.
+  KernelLaunch emitPointwiseGemmMma(llvm::StringRef name, const ConvShape &s,
+                                    nn::Activation act, bool pooled,
+                                    Precision precision,
+                                    const Elements &types);
 
   /// An MBConv expand 1x1 + depthwise pair (nn.fused_expand_depthwise):
   ///   (input NxCxHxW, expand filter HidxC, expand bias Hid,
@@ -71,20 +89,21 @@ public:
   /// `s` describes the depthwise convolution of the hidden tensor.
   KernelLaunch emitExpandDepthwise(llvm::StringRef name, const ConvShape &s,
                                    int64_t inChannels, nn::Activation expandAct,
-                                   nn::Activation act);
+                                   nn::Activation act, const Elements &types);
 
   /// Linear layer with a flatten or global-average-pool prologue, one block
   /// per (16 outputs, up to 4 images); the pooled rows live in shared memory:
   ///   (input NxKxR, weight MxK, bias M, output NxM); R = H*W pooled, or 1.
   KernelLaunch emitLinear(llvm::StringRef name, int64_t n, int64_t k,
                           int64_t r, int64_t m, nn::Prologue prologue,
-                          nn::Activation act);
+                          nn::Activation act, const Elements &types);
 
   enum class Elementwise { add, mul, sigmoid };
-  /// An elementwise op over `numElements` float32 values (flat memrefs):
-  /// (lhs, rhs, out) for add and mul, (in, out) for sigmoid.
+  /// An elementwise op over `numElements` values (flat memrefs of the given
+  /// element types): (lhs, rhs, out) for add and mul, (in, out) for sigmoid.
   KernelLaunch emitElementwise(llvm::StringRef name, int64_t numElements,
-                               Elementwise kind);
+                               Elementwise kind,
+                               llvm::ArrayRef<mlir::Type> elements);
 
 private:
   mlir::gpu::GPUFuncOp createKernel(llvm::StringRef name,
@@ -95,12 +114,20 @@ private:
   int64_t blockSize;
 };
 
-/// The warp grid (wm x wn warps of 32 x 32 outputs) of a tf32 GEMM block:
-/// the largest that still gives `targetBlocks` blocks for rows x cols.
-struct TF32Tiling {
+/// How a tensor-core GEMM is cut: a block of wm x wn warps of 32 x 32
+/// outputs, and K split into `splitK` chunks of `chunk` channels over grid z.
+struct MmaGemmPlan {
   int64_t wm, wn;
+  int64_t kSlice; // K staged per shared-memory round: 16 (tf32), 32 (f16)
+  int64_t splitK, chunk;
+  int64_t tileRows() const { return 32 * wm; }
+  int64_t tileCols() const { return 32 * wn; }
+  /// Several blocks add into each output (a pooled or split-K epilogue): the
+  /// output must be float32 and zeroed before the launch.
+  bool accumulates;
 };
-TF32Tiling chooseTF32Tiling(int64_t rows, int64_t cols, int64_t targetBlocks);
+MmaGemmPlan planMmaGemm(const ConvShape &s, nn::Activation act, bool pooled,
+                        Precision precision);
 
 /// How many images one block of the linear kernel handles.
 int64_t linearImagesPerBlock(int64_t n, int64_t kDim);

@@ -16,6 +16,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace ptxnet {
@@ -33,9 +35,9 @@ static int64_t alignTo(int64_t x) {
   return (x + kAlignment - 1) / kAlignment * kAlignment;
 }
 
-static int64_t byteSize(Value v) {
+static int64_t byteSize(Value v, Type element) {
   auto type = cast<RankedTensorType>(v.getType());
-  return type.getNumElements() * 4;
+  return type.getNumElements() * element.getIntOrFloatBitWidth() / 8;
 }
 
 namespace {
@@ -109,9 +111,9 @@ struct ConvertNNToGPUPass
 class GraphLowering {
 public:
   GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
-                bool tf32)
+                Precision precision)
       : module(module), graph(graph), builder(module.getContext()),
-        tf32(tf32) {
+        precision(precision) {
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
@@ -122,11 +124,21 @@ public:
 
 private:
   LogicalResult checkSupported();
+  void planStorage();
   void packWeights();
-  Value view(Value buffer, int64_t offset, ArrayRef<int64_t> shape);
+  Value view(Value buffer, int64_t offset, ArrayRef<int64_t> shape,
+             Type element);
   Value viewOf(Value tensor, ArrayRef<int64_t> shape);
   Value viewOf(Value tensor) {
     return viewOf(tensor, cast<RankedTensorType>(tensor.getType()).getShape());
+  }
+  /// A weight packed as `element` (f32, or f16 for f16 GEMMs).
+  Value weightView(Value tensor, Type element);
+  Value weightView(Value tensor, ArrayRef<int64_t> shape, Type element);
+  Type storage(Value tensor) const { return storageType.lookup(tensor); }
+  /// The element type viewOf gives `tensor`: f32 for weights.
+  Type elementOf(Value tensor) {
+    return storageType.count(tensor) ? storage(tensor) : builder.getF32Type();
   }
   void launch(const KernelLaunch &kernel, ValueRange args, Location loc);
   std::string kernelName(StringRef kind);
@@ -135,7 +147,7 @@ private:
   ModuleOp module;
   nn::GraphOp graph;
   OpBuilder builder;
-  bool tf32; // pointwise GEMMs on tensor cores
+  Precision precision;
 
   gpu::GPUModuleOp kernelModule;
   std::unique_ptr<KernelEmitter> emitter;
@@ -144,7 +156,11 @@ private:
   Value inputArg, outputArg, workspaceArg, weightsArg, token;
   WorkspacePlanner planner;
   llvm::DenseMap<Value, int64_t> activationOffset; // into the workspace
-  llvm::DenseMap<Value, int64_t> weightOffset;     // into the weight blob
+  /// How each activation is stored in the workspace (planStorage).
+  llvm::DenseMap<Value, Type> storageType;
+  /// Each weight in each element type its kernels read it in, with its
+  /// offset into the weight blob.
+  llvm::MapVector<std::pair<Value, Type>, int64_t> weightOffset;
   std::vector<char> weightBlob;
   unsigned kernelCount = 0;
 };
@@ -193,32 +209,95 @@ LogicalResult GraphLowering::checkSupported() {
   return success();
 }
 
-/// Packs every constant the kernels read into one 256-byte aligned blob.
-void GraphLowering::packWeights() {
-  graph.walk([&](arith::ConstantOp constant) {
-    auto dense = cast<DenseFPElementsAttr>(constant.getValue());
-    int64_t offset = alignTo(weightBlob.size());
-    weightOffset[constant.getResult()] = offset;
-    weightBlob.resize(offset + dense.getNumElements() * 4);
-    float *dst = reinterpret_cast<float *>(weightBlob.data() + offset);
-    if (dense.isSplat()) {
-      std::fill(dst, dst + dense.getNumElements(),
-                dense.getSplatValue<float>());
-    } else {
-      for (auto [i, v] : llvm::enumerate(dense.getValues<float>()))
-        dst[i] = v;
+/// Decides how each activation is stored and in which element types each
+/// weight is packed. fp32 and tf32 store everything as f32. f16 stores a
+/// kernel's output as f16 unless several blocks accumulate into it (pooled
+/// and split-K GEMM epilogues add atomically, in f32) or it is the graph's
+/// output (the host ABI is f32), and packs the GEMM filters and the linear
+/// weight as f16; biases and direct-convolution filters stay f32.
+void GraphLowering::planStorage() {
+  Type f32 = builder.getF32Type(), f16 = builder.getF16Type();
+  const bool half = precision == Precision::f16;
+  Value output = graph.getOutputOp().getResults()[0];
+  storageType[graph.getArgument(0)] = f32;
+  for (Operation &op : graph.getBody().front().without_terminator()) {
+    if (isa<arith::ConstantOp>(op))
+      continue;
+    Type result = f32;
+    Value halfFilter; // the weight read as f16, if any
+    if (auto conv = dyn_cast<nn::FusedConv2DOp>(op)) {
+      ConvShape s = ConvShape::get(conv);
+      result = half ? f16 : f32;
+      if (half && s.isPointwise()) {
+        halfFilter = conv.getFilter();
+        if (planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision)
+                .accumulates)
+          result = f32;
+      }
+    } else if (isa<nn::FusedExpandDepthwiseOp>(op)) {
+      result = half ? f16 : f32;
+    } else if (auto linear = dyn_cast<nn::FusedLinearOp>(op); linear && half) {
+      halfFilter = linear.getWeight();
     }
-  });
+    for (Value operand : op.getOperands())
+      if (operand.getDefiningOp<arith::ConstantOp>())
+        weightOffset.insert({{operand, operand == halfFilter ? f16 : f32}, 0});
+    for (Value r : op.getResults())
+      storageType[r] = r == output ? f32 : result;
+  }
+}
+
+/// Packs every weight, in every element type it is read in, into one blob of
+/// 256-byte aligned entries.
+void GraphLowering::packWeights() {
+  for (auto &[key, offset] : weightOffset) {
+    auto [value, element] = key;
+    auto dense = cast<DenseFPElementsAttr>(
+        value.getDefiningOp<arith::ConstantOp>().getValue());
+    int64_t count = dense.getNumElements();
+    int64_t width = element.getIntOrFloatBitWidth() / 8;
+    offset = alignTo(weightBlob.size());
+    weightBlob.resize(offset + count * width);
+    char *dst = weightBlob.data() + offset;
+    auto put = [&](int64_t i, APFloat v) {
+      bool lost;
+      v.convert(cast<FloatType>(element).getFloatSemantics(),
+                APFloat::rmNearestTiesToEven, &lost);
+      APInt bits = v.bitcastToAPInt();
+      // The blob is little-endian, as on the GPU.
+      for (int64_t byte = 0; byte < width; ++byte)
+        dst[i * width + byte] = char(bits.extractBitsAsZExtValue(8, 8 * byte));
+    };
+    if (dense.isSplat()) {
+      APFloat v = dense.getSplatValue<APFloat>();
+      for (int64_t i = 0; i < count; ++i)
+        put(i, v);
+    } else {
+      for (auto [i, v] : llvm::enumerate(dense.getValues<APFloat>()))
+        put(i, v);
+    }
+  }
   weightBlob.resize(alignTo(std::max<size_t>(weightBlob.size(), 1)));
 }
 
 Value GraphLowering::view(Value buffer, int64_t offset,
-                          ArrayRef<int64_t> shape) {
+                          ArrayRef<int64_t> shape, Type element) {
   Location loc = graph.getLoc();
   Value shift = arith::ConstantIndexOp::create(builder, loc, offset);
-  auto type = MemRefType::get(shape, builder.getF32Type());
+  auto type = MemRefType::get(shape, element);
   return memref::ViewOp::create(builder, loc, type, buffer, shift,
                                 ValueRange{});
+}
+
+Value GraphLowering::weightView(Value tensor, Type element) {
+  return weightView(
+      tensor, cast<RankedTensorType>(tensor.getType()).getShape(), element);
+}
+
+Value GraphLowering::weightView(Value tensor, ArrayRef<int64_t> shape,
+                                Type element) {
+  return view(weightsArg, weightOffset.lookup({tensor, element}), shape,
+              element);
 }
 
 /// A memref view of an activation or weight, in any shape with its element
@@ -242,9 +321,10 @@ Value GraphLowering::viewOf(Value tensor, ArrayRef<int64_t> shape) {
         builder, graph.getLoc(), MemRefType::get(shape, type.getElementType()),
         flat, expand);
   }
-  if (auto it = weightOffset.find(tensor); it != weightOffset.end())
-    return view(weightsArg, it->second, shape);
-  return view(workspaceArg, activationOffset.lookup(tensor), shape);
+  if (tensor.getDefiningOp<arith::ConstantOp>())
+    return weightView(tensor, shape, builder.getF32Type());
+  return view(workspaceArg, activationOffset.lookup(tensor), shape,
+              storage(tensor));
 }
 
 void GraphLowering::launch(const KernelLaunch &kernel, ValueRange args,
@@ -303,12 +383,23 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           Value outView = viewOf(conv.getResult(), outShape);
           if (pooled)
             suffix += "_pool";
-          auto k = tf32 ? emitter->emitPointwiseGemmTF32(
-                              kernelName("conv1x1_mma_tf32" + suffix), s,
-                              conv.getActivation(), pooled)
-                        : emitter->emitPointwiseGemm(
-                              kernelName("conv1x1_gemm" + suffix), s,
-                              conv.getActivation(), pooled);
+          Elements types{storage(conv.getInput()), builder.getF32Type(),
+                         storage(conv.getResult())};
+          if (precision == Precision::f16)
+            types.filter = builder.getF16Type();
+          Value filterView =
+              weightView(conv.getFilter(), {s.oc, s.c}, types.filter);
+          auto k =
+              precision == Precision::fp32
+                  ? emitter->emitPointwiseGemm(
+                        kernelName("conv1x1_gemm" + suffix), s,
+                        conv.getActivation(), pooled, types)
+                  : emitter->emitPointwiseGemmMma(
+                        kernelName((precision == Precision::f16
+                                        ? "conv1x1_mma_f16"
+                                        : "conv1x1_mma_tf32") +
+                                   suffix),
+                        s, conv.getActivation(), pooled, precision, types);
           if (k.accumulatesOutput) {
             // Pooled or split-K epilogues add into the output: zero it.
             Value zero = arith::ConstantOp::create(
@@ -320,9 +411,8 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                         .getAsyncToken();
           }
           launch(k,
-                 {viewOf(conv.getInput(), {s.n, s.c, p}),
-                  viewOf(conv.getFilter(), {s.oc, s.c}), viewOf(conv.getBias()),
-                  outView},
+                 {viewOf(conv.getInput(), {s.n, s.c, p}), filterView,
+                  viewOf(conv.getBias()), outView},
                  op->getLoc());
           return success();
         }
@@ -330,8 +420,10 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
             (s.groups == s.c && s.icg == 1 ? "depthwise" : "conv") +
             std::to_string(s.kh) + "x" + std::to_string(s.kw) + "_s" +
             std::to_string(s.sh) + suffix;
-        auto k = emitter->emitDirectConv(kernelName(kind), s,
-                                         conv.getActivation());
+        auto k = emitter->emitDirectConv(
+            kernelName(kind), s, conv.getActivation(),
+            {storage(conv.getInput()), builder.getF32Type(),
+             storage(conv.getResult())});
         launch(k,
                {viewOf(conv.getInput()), viewOf(conv.getFilter()),
                 viewOf(conv.getBias()), viewOf(conv.getResult())},
@@ -352,9 +444,11 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                            std::to_string(wd[3]) + "_s" +
                            std::to_string(s.sh) +
                            activationSuffix(f.getActivation()).str();
-        auto k = emitter->emitExpandDepthwise(kernelName(kind), s, in[1],
-                                              f.getExpandActivation(),
-                                              f.getActivation());
+        auto k = emitter->emitExpandDepthwise(
+            kernelName(kind), s, in[1], f.getExpandActivation(),
+            f.getActivation(),
+            {storage(f.getInput()), builder.getF32Type(),
+             storage(f.getResult())});
         launch(k,
                {viewOf(f.getInput()), viewOf(f.getExpandFilter(), {hid, in[1]}),
                 viewOf(f.getExpandBias()), viewOf(f.getFilter()),
@@ -380,13 +474,17 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
             linear.getPrologue() == nn::Prologue::global_avg_pool
                 ? "pool_linear"
                 : "linear";
+        Elements types{storage(linear.getInput()),
+                       precision == Precision::f16 ? builder.getF16Type()
+                                                   : builder.getF32Type(),
+                       storage(linear.getResult())};
         auto kl = emitter->emitLinear(
             kernelName(kind + activationSuffix(linear.getActivation()).str()),
-            n, k, r, m, linear.getPrologue(), linear.getActivation());
+            n, k, r, m, linear.getPrologue(), linear.getActivation(), types);
         launch(kl,
                {viewOf(linear.getInput(), {n, k, r}),
-                viewOf(linear.getWeight()), viewOf(linear.getBias()),
-                viewOf(linear.getResult())},
+                weightView(linear.getWeight(), types.filter),
+                viewOf(linear.getBias()), viewOf(linear.getResult())},
                op->getLoc());
         return success();
       })
@@ -397,7 +495,9 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         auto k = emitter->emitElementwise(
             kernelName(isAdd ? "add" : "mul"), count,
             isAdd ? KernelEmitter::Elementwise::add
-                  : KernelEmitter::Elementwise::mul);
+                  : KernelEmitter::Elementwise::mul,
+            {elementOf(op->getOperand(0)), elementOf(op->getOperand(1)),
+             storage(op->getResult(0))});
         launch(k,
                {viewOf(op->getOperand(0), {count}),
                 viewOf(op->getOperand(1), {count}),
@@ -407,8 +507,9 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
       })
       .Case<nn::SigmoidOp>([&](nn::SigmoidOp sigmoid) {
         int64_t count = sigmoid.getType().getNumElements();
-        auto k = emitter->emitElementwise(kernelName("sigmoid"), count,
-                                          KernelEmitter::Elementwise::sigmoid);
+        auto k = emitter->emitElementwise(
+            kernelName("sigmoid"), count, KernelEmitter::Elementwise::sigmoid,
+            {elementOf(sigmoid.getInput()), storage(sigmoid.getResult())});
         launch(k,
                {viewOf(sigmoid.getInput(), {count}),
                 viewOf(sigmoid.getResult(), {count})},
@@ -421,6 +522,7 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
 LogicalResult GraphLowering::run() {
   if (failed(checkSupported()))
     return failure();
+  planStorage();
   packWeights();
   MLIRContext *ctx = module.getContext();
   Location loc = graph.getLoc();
@@ -443,10 +545,12 @@ LogicalResult GraphLowering::run() {
       continue;
     for (Value result : op.getResults())
       if (result != output)
-        activationOffset[result] = planner.allocate(byteSize(result));
+        activationOffset[result] =
+            planner.allocate(byteSize(result, storage(result)));
     for (Value operand : op.getOperands())
       if (lastUse.lookup(operand) == &op && activationOffset.count(operand))
-        planner.release(activationOffset[operand], byteSize(operand));
+        planner.release(activationOffset[operand],
+                        byteSize(operand, storage(operand)));
   }
   int64_t workspaceBytes = planner.totalSize();
   int64_t weightBytes = int64_t(weightBlob.size());
@@ -467,14 +571,14 @@ LogicalResult GraphLowering::run() {
                            builder.getStringAttr("public"), wtType, blobAttr,
                            /*constant=*/true, builder.getI64IntegerAttr(64));
   // Model info for the runtime: version, input rank + dims, output rank +
-  // dims, workspace bytes, weight bytes, precision (0 fp32, 1 tf32).
+  // dims, workspace bytes, weight bytes, precision (0 fp32, 1 tf32, 2 f16).
   SmallVector<int64_t> info = {2, inType.getRank()};
   llvm::append_range(info, inType.getShape());
   info.push_back(outType.getRank());
   llvm::append_range(info, outType.getShape());
   info.push_back(workspaceBytes);
   info.push_back(weightBytes);
-  info.push_back(tf32 ? 1 : 0);
+  info.push_back(int64_t(precision));
   auto infoType = MemRefType::get({int64_t(info.size())}, builder.getI64Type());
   memref::GlobalOp::create(
       builder, loc, "ptxnet_model_info", builder.getStringAttr("public"),
@@ -519,13 +623,18 @@ void ConvertNNToGPUPass::runOnOperation() {
         << graphs.size();
     return signalPassFailure();
   }
-  if (precision != "fp32" && precision != "tf32") {
+  std::optional<Precision> kind =
+      llvm::StringSwitch<std::optional<Precision>>(precision)
+          .Case("fp32", Precision::fp32)
+          .Case("tf32", Precision::tf32)
+          .Case("f16", Precision::f16)
+          .Default(std::nullopt);
+  if (!kind) {
     module.emitError("unknown precision '")
-        << precision << "': expected fp32 or tf32";
+        << precision << "': expected fp32, tf32 or f16";
     return signalPassFailure();
   }
-  GraphLowering lowering(module, graphs.front(), blockSize,
-                         precision == "tf32");
+  GraphLowering lowering(module, graphs.front(), blockSize, *kind);
   if (failed(lowering.run()))
     signalPassFailure();
 }

@@ -1,0 +1,85 @@
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 | FileCheck %s
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 --ptxnet-gpu-to-binary | FileCheck %s --check-prefix=PTX
+
+// precision=f16 stores activations as f16 between kernels: the workspace
+// holds the two 2x64x8x8 intermediates live at once in 2 x 16 KB (f32 would
+// need 64 KB). The model info records the precision (last field, 2 = f16).
+// CHECK: memref.global "public" constant @ptxnet_model_info : memref<14xi64> = dense<[2, 4, 2, 48, 8, 8, 4, 2, 40, 8, 8, 32768, {{[0-9]+}}, 2]>
+
+// The graph input and output stay f32 (the host ABI); the GEMM filters are
+// packed as f16, biases and depthwise filters as f32.
+// CHECK-LABEL: func.func @ptxnet_forward
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu6_0
+// CHECK-SAME: args(%{{.*}} : memref<2x48x64xf32>, %{{.*}} : memref<64x48xf16>, %{{.*}} : memref<64xf32>, %{{.*}} : memref<2x64x64xf16>)
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@depthwise3x3_s1_relu6_1
+// CHECK-SAME: args(%{{.*}} : memref<2x64x8x8xf16>, %{{.*}} : memref<64x1x3x3xf32>, %{{.*}} : memref<64xf32>, %{{.*}} : memref<2x64x8x8xf16>)
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_2
+// CHECK-SAME: args(%{{.*}} : memref<2x64x64xf16>, %{{.*}} : memref<40x64xf16>, %{{.*}} : memref<40xf32>, %{{.*}} : memref<2x40x64xf32>)
+
+// The f16 GEMM: filter slices of 32 channels double-buffered by cp.async
+// (8 halves = 16 bytes a copy), rows padded to 40 halves; fragments loaded
+// with ldmatrix (B transposed), m16n8k16 with f32 accumulators; the staged
+// output is converted to f16 on the way out.
+// CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x40xf16, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<32x{{[0-9]+}}xf16, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>)
+// CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}], 8, %{{.*}} {bypassL1} : memref<64x48xf16>
+// The graph input is f32: B is converted to f16 as it is prefetched.
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: scf.for
+// CHECK: memref.store %{{.*}}, %[[B]]
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK: gpu.barrier
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: nvgpu.ldmatrix %[[A]][{{.*}}] {numTiles = 4 : i32, transpose = false} : {{.*}} -> vector<4x2xf16>
+// CHECK: nvgpu.ldmatrix %[[B]][{{.*}}] {numTiles = 2 : i32, transpose = true} : {{.*}} -> vector<2x2xf16>
+// CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK: memref.load %[[C]]
+// CHECK: arith.minimumf
+// CHECK: %[[H:.*]] = arith.truncf %{{.*}} : f32 to f16
+// CHECK: memref.store %[[H]], %arg3
+
+// The depthwise kernel reads f16 and computes in f32.
+// CHECK-LABEL: gpu.func @depthwise3x3_s1_relu6_1
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+
+// PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX: ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX: cvt.rn.f16.f32
+nn.graph @mbconv(%x: tensor<2x48x8x8xf32>) -> tensor<2x40x8x8xf32> {
+  %we = arith.constant dense<0.05> : tensor<64x48x1x1xf32>
+  %be = arith.constant dense<0.1> : tensor<64xf32>
+  %wd = arith.constant dense<0.1> : tensor<64x1x3x3xf32>
+  %bd = arith.constant dense<0.1> : tensor<64xf32>
+  %wp = arith.constant dense<0.02> : tensor<40x64x1x1xf32>
+  %bp = arith.constant dense<0.1> : tensor<40xf32>
+  %e = nn.fused_conv2d %x, %we, %be strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<2x48x8x8xf32>, tensor<64x48x1x1xf32>, tensor<64xf32> -> tensor<2x64x8x8xf32>
+  %d = nn.fused_conv2d %e, %wd, %bd strides = [1, 1] padding = [1, 1, 1, 1] groups = 64 activation = relu6 : tensor<2x64x8x8xf32>, tensor<64x1x3x3xf32>, tensor<64xf32> -> tensor<2x64x8x8xf32>
+  %y = nn.fused_conv2d %d, %wp, %bp strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = none : tensor<2x64x8x8xf32>, tensor<40x64x1x1xf32>, tensor<40xf32> -> tensor<2x40x8x8xf32>
+  nn.output %y : tensor<2x40x8x8xf32>
+}
+
+// -----
+
+// A split-K projection accumulates atomically, so in f16 mode its output is
+// still stored as f32 (zeroed first), and the next GEMM reads it as f32.
+// CHECK-LABEL: func.func @ptxnet_forward
+// CHECK: gpu.memset async [%{{.*}}] %{{.*}}, %{{.*}} : memref<2x320x64xf32>, f32
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_0
+// CHECK-SAME: args(%{{.*}} : memref<2x1152x64xf32>, %{{.*}} : memref<320x1152xf16>, %{{.*}} : memref<320xf32>, %{{.*}} : memref<2x320x64xf32>)
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu6_1
+// CHECK-SAME: args(%{{.*}} : memref<2x320x64xf32>, %{{.*}} : memref<64x320xf16>, %{{.*}} : memref<64xf32>, %{{.*}} : memref<2x64x64xf32>)
+// CHECK-LABEL: gpu.func @conv1x1_mma_f16_0
+// CHECK: gpu.block_id  z
+// CHECK: memref.atomic_rmw addf %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : (f32, memref<2x320x64xf32>) -> f32
+nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
+  %w = arith.constant dense<0.01> : tensor<320x1152x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<320xf32>
+  %w2 = arith.constant dense<0.01> : tensor<64x320x1x1xf32>
+  %b2 = arith.constant dense<0.1> : tensor<64xf32>
+  %p = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = none : tensor<2x1152x8x8xf32>, tensor<320x1152x1x1xf32>, tensor<320xf32> -> tensor<2x320x8x8xf32>
+  %y = nn.fused_conv2d %p, %w2, %b2 strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<2x320x8x8xf32>, tensor<64x320x1x1xf32>, tensor<64xf32> -> tensor<2x64x8x8xf32>
+  nn.output %y : tensor<2x64x8x8xf32>
+}
