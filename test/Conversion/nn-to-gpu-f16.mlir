@@ -18,10 +18,11 @@
 
 // The f16 GEMM: filter slices of 32 channels double-buffered by cp.async
 // (8 halves = 16 bytes a copy), rows padded to 40 halves; fragments loaded
-// with ldmatrix (B transposed), m16n8k16 with f32 accumulators; the staged
-// output is converted to f16 on the way out.
+// with ldmatrix (B transposed), m16n8k16 with f32 accumulators; bias and
+// ReLU6 are applied as the output tile is staged, in f16, through shared
+// memory, then rows are copied out 8 halves (16 bytes) at a time.
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x40xf16, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<32x{{[0-9]+}}xf16, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x40xf16, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<32x{{[0-9]+}}xf16, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf16, #gpu.address_space<workgroup>>)
 // CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}], 8, %{{.*}} {bypassL1} : memref<64x48xf16>
 // The graph input is f32: B is converted to f16 as it is prefetched.
 // CHECK: arith.truncf %{{.*}} : f32 to f16
@@ -34,10 +35,12 @@
 // CHECK: nvgpu.ldmatrix %[[B]][{{.*}}] {numTiles = 2 : i32, transpose = true} : {{.*}} -> vector<2x2xf16>
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
-// CHECK: memref.load %[[C]]
 // CHECK: arith.minimumf
 // CHECK: %[[H:.*]] = arith.truncf %{{.*}} : f32 to f16
-// CHECK: memref.store %[[H]], %arg3
+// CHECK: memref.store %[[H]], %[[C]]
+// CHECK: gpu.barrier
+// CHECK: %[[V:.*]] = vector.load %[[C]][{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<8xf16>
+// CHECK: vector.store %[[V]], %arg3[{{.*}}] {alignment = 16 : i64} : memref<2x64x64xf16>, vector<8xf16>
 
 // The depthwise kernel reads f16 and computes in f32.
 // CHECK-LABEL: gpu.func @depthwise3x3_s1_relu6_1

@@ -6,9 +6,10 @@
 // adds the bias.
 // CHECK-LABEL: func.func @ptxnet_forward
 // CHECK:   %[[Z:.*]] = gpu.memset async [%{{.*}}] %[[OUT:.*]], %{{.*}} : memref<2x320x64xf32>, f32
-// 40 output tiles of 32 x 32; K = 1152 in 9 chunks of 128.
-// CHECK:   %[[C9:.*]] = arith.constant 9 : index
-// CHECK:   gpu.launch_func async [%[[Z]]] @ptxnet_kernels::@conv1x1_mma_tf32_0 blocks in (%{{.*}}, %{{.*}}, %[[C9]])
+// 40 output tiles of 32 x 32, one warp each, far from 8 warps per SM:
+// K = 1152 in 18 chunks of 64 (the smallest chunk).
+// CHECK:   %[[C18:.*]] = arith.constant 18 : index
+// CHECK:   gpu.launch_func async [%[[Z]]] @ptxnet_kernels::@conv1x1_mma_tf32_0 blocks in (%{{.*}}, %{{.*}}, %[[C18]])
 // CHECK-LABEL: gpu.func @conv1x1_mma_tf32_0
 // CHECK:   gpu.block_id  z
 // CHECK:   nvgpu.mma.sync

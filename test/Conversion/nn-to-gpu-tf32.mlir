@@ -26,13 +26,14 @@
 // CHECK: vector.from_elements {{.*}} : vector<4x1xf32>
 // CHECK: vector.from_elements {{.*}} : vector<2x1xf32>
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
-// The accumulators go through the shared-memory output tile, then out in
-// whole rows with bias and ReLU6.
+// The accumulators, with bias and ReLU6, go through the shared-memory
+// output tile, then out in whole rows, 4 floats (16 bytes) at a time.
 // CHECK: vector.extract {{.*}} : f32 from vector<2x2xf32>
+// CHECK: arith.minimumf
 // CHECK: memref.store %{{.*}}, %[[C]]
 // CHECK: gpu.barrier
-// CHECK: memref.load %[[C]]
-// CHECK: arith.minimumf
+// CHECK: %[[V:.*]] = vector.load %[[C]][{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
+// CHECK: vector.store %[[V]], %arg3[{{.*}}] {alignment = 16 : i64} : memref<2x40x64xf32>, vector<4xf32>
 
 // (The PTX is one escaped string: \09 is a tab.)
 // PTX: cp.async.cg.shared.global [%rd{{[0-9]+}}], [%rd{{[0-9]+}}], 16, %r{{[0-9]+}};

@@ -212,12 +212,12 @@ static int64_t outputChannelsPerThread(const ConvShape &s) {
 
 /// Adjacent output columns one thread computes: each input it loads then
 /// feeds up to kw of them and each filter tap all of them, as long as the
-/// layer still gives two waves of blocks (264 on an H100).
+/// layer still gives four blocks per SM (528 on an H100).
 static int64_t outputColumnsPerThread(const ConvShape &s, int64_t ocb,
                                       int64_t blockSize) {
   int64_t threads = s.n * (s.oc / ocb) * s.oh * s.ow;
   for (int64_t pw : {4, 2})
-    if (s.ow >= 2 * pw && threads / pw >= 264 * blockSize)
+    if (s.ow >= 2 * pw && threads / pw >= 528 * blockSize)
       return pw;
   return 1;
 }
@@ -243,6 +243,19 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
   const int64_t owBlocks = ceilDiv(s.ow, pw);
   // The input columns a thread's pw outputs read in one filter row.
   const int64_t span = (pw - 1) * s.sw + s.kw;
+  // They are loaded as aligned vectors of vw elements (up to 16 bytes) when
+  // rows and thread starts allow: every vector is then wholly inside or
+  // wholly outside the row. A thread's first column x0 is `lead` past a
+  // vector boundary.
+  const int64_t inBytes = types.in.getIntOrFloatBitWidth() / 8;
+  int64_t vw = 1;
+  for (int64_t v : {4, 2})
+    if (v * inBytes <= 16 && s.w % v == 0 && (pw * s.sw) % v == 0) {
+      vw = v;
+      break;
+    }
+  const int64_t lead = (vw - s.pl % vw) % vw;
+  const int64_t vectors = ceilDiv(lead + span, vw);
   int64_t total = s.n * ocBlocks * s.oh * owBlocks;
   Value idx = k.add(k.mul(k.blockId(gpu::Dimension::x), blockSize),
                     k.threadId(gpu::Dimension::x));
@@ -268,12 +281,25 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
           for (int64_t ky = 0; ky < s.kh; ++ky) {
             Value y = k.add(y0, ky);
             Value rowOk = k.both(k.ge0(y), k.lt(y, s.h));
-            SmallVector<Value> row;
-            for (int64_t q = 0; q < span; ++q) {
-              Value x = k.add(x0, q);
+            SmallVector<Value> segment; // columns x0 - lead, ...
+            for (int64_t m = 0; m < vectors; ++m) {
+              Value x = k.add(k.sub(x0, k.c(lead)), m * vw);
               Value ok = k.both(rowOk, k.both(k.ge0(x), k.lt(x, s.w)));
-              row.push_back(k.maskedLoad(ok, in, {n, ch, y, x}));
+              if (vw == 1) {
+                segment.push_back(k.maskedLoad(ok, in, {n, ch, y, x}));
+                continue;
+              }
+              Value vec = vector::LoadOp::create(
+                  b, VectorType::get({vw}, types.in), in,
+                  ValueRange{n, ch, k.sel(ok, y, k.c(0)), k.sel(ok, x, k.c(0))},
+                  /*nontemporal=*/false, llvm::Align(vw * inBytes));
+              for (int64_t e = 0; e < vw; ++e) {
+                Value v = vector::ExtractOp::create(b, vec, e);
+                segment.push_back(k.sel(ok, k.convert(v, b.getF32Type()),
+                                        k.f(0.0f)));
+              }
             }
+            ArrayRef<Value> row = ArrayRef<Value>(segment).slice(lead, span);
             for (int64_t kx = 0; kx < s.kw; ++kx)
               for (int64_t j = 0; j < ocb; ++j) {
                 Value wv =
@@ -339,9 +365,9 @@ struct GemmOperands {
 };
 } // namespace
 
-/// K chunks of a GEMM over `tiles` output tiles: deep layers with few tiles
-/// split K over blocks (partial sums added atomically), but only without an
-/// activation, which would not distribute over the partial sums.
+/// K chunks of the fp32 GEMM over `tiles` output tiles: deep layers with few
+/// tiles split K over blocks (partial sums added atomically), but only
+/// without an activation, which would not distribute over the partial sums.
 static int64_t chooseSplitK(const ConvShape &s, int64_t tiles, Activation act,
                             bool pooled, int64_t targetBlocks) {
   if (act != Activation::none || pooled || tiles >= targetBlocks || s.c < 128)
@@ -485,12 +511,21 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
       break;
     }
   }
-  plan.kSlice = precision == Precision::f16 ? 32 : 16;
+  // f16 stages 32 channels a round, or 16 when that is all there is (the
+  // 16-channel input of EfficientNet's second expand).
+  plan.kSlice = precision == Precision::f16 && s.c > 16 ? 32 : 16;
   // Deep, narrow layers (the projections of the late blocks: K up to 1152
-  // over 8x8 maps) give too few tiles to hide the K loop's latency.
-  int64_t tiles =
-      ceilDiv(s.oc, plan.tileRows()) * ceilDiv(cols, plan.tileCols());
-  int64_t splitK = chooseSplitK(s, tiles, act, pooled, targetBlocks);
+  // over 8x8 and 15x15 maps) give too few warps to hide the K loop's
+  // latency: split K over blocks until there are about 8 warps per SM, in
+  // chunks of at least 64 channels. Only without an activation, which would
+  // not distribute over the partial sums.
+  const int64_t targetWarps = 8 * 132;
+  int64_t warps = ceilDiv(s.oc, plan.tileRows()) *
+                  ceilDiv(cols, plan.tileCols()) * plan.wm * plan.wn;
+  int64_t splitK = 1;
+  if (act == Activation::none && !pooled && 2 * warps < targetWarps)
+    splitK = std::max<int64_t>(
+        1, std::min(ceilDiv(targetWarps, warps), s.c / 64));
   plan.chunk = ceilDiv(ceilDiv(s.c, splitK), plan.kSlice) * plan.kSlice;
   plan.splitK = ceilDiv(s.c, plan.chunk);
   plan.accumulates = pooled || plan.splitK > 1;
@@ -511,23 +546,29 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   const int64_t kK = plan.kSlice, chunk = plan.chunk, splitK = plan.splitK;
   const int64_t kStep = f16 ? 16 : 8; // K of one mma.sync
   Type operand = f16 ? Type(Float16Type::get(ctx)) : Float32Type::get(ctx);
-  const int64_t padA = kK + (f16 ? 8 : 4), padB = tn + 8, padC = tn + 4;
+  const int64_t padA = kK + (f16 ? 8 : 4), padB = tn + 8;
   const int64_t threads = 32 * wm * wn;
   // The filter slice goes by cp.async in 16-byte pieces when its rows allow
-  // (C a multiple of the piece and a filter stored in the operand type).
+  // (C a multiple of the piece, a filter stored in the operand type, and a
+  // whole number of pieces per thread).
   const int64_t vec = 16 / (f16 ? 2 : 4);
-  const bool asyncA = s.c % vec == 0 && types.filter == operand;
+  const bool asyncA = s.c % vec == 0 && types.filter == operand &&
+                      (tm * (kK / vec)) % threads == 0;
   const int64_t aPerThread = tm * kK / threads, bPerThread = kK * tn / threads;
   const int64_t aCopiesPerThread = tm * (kK / vec) / threads;
-  // Plain stores go through a shared-memory tile of the block's outputs, so
-  // that each warp writes whole rows (the accumulator fragments hold 2
-  // scattered columns per row); atomic epilogues write from the fragments.
+  // Plain stores go through a shared-memory tile of the block's outputs, in
+  // the output's element type, after bias and activation: warps then copy
+  // whole rows out in vectors of up to 16 bytes (the accumulator fragments
+  // hold 2 scattered columns per row). Atomic epilogues write from the
+  // fragments.
   const bool stageOutput = !plan.accumulates;
+  const int64_t outBytes = types.out.getIntOrFloatBitWidth() / 8;
+  const int64_t padC = tn + 16 / outBytes; // rows stay 16-byte aligned
   SmallVector<Type> workgroup = {
       workgroupMemref(ctx, {asyncA ? 2 : 1, tm, padA}, operand),
       workgroupMemref(ctx, {kK, padB}, operand)};
   if (stageOutput)
-    workgroup.push_back(workgroupMemref(ctx, {tm, padC}));
+    workgroup.push_back(workgroupMemref(ctx, {tm, padC}, types.out));
   auto func = createKernel(name, gemmArguments(ctx, s, pooled, types),
                            workgroup);
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
@@ -707,29 +748,44 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     // warpM + 16 mi + group + 8 i, tile column warpN + 8 ni + 2 t + jj.
     Value tileC = func.getWorkgroupAttributions()[2];
     for (int64_t mi = 0; mi < 2; ++mi)
-      for (int64_t ni = 0; ni < 4; ++ni)
-        for (int64_t i = 0; i < 2; ++i)
+      for (int64_t i = 0; i < 2; ++i) {
+        Value row = k.add(k.add(warpM, mi * 16 + i * 8), group);
+        Value o = k.add(o0, row);
+        Value bo = k.maskedLoad(k.lt(o, s.oc), bias, {o});
+        for (int64_t ni = 0; ni < 4; ++ni)
           for (int64_t jj = 0; jj < 2; ++jj) {
-            Value row = k.add(k.add(warpM, mi * 16 + i * 8), group);
             Value col = k.add(k.add(warpN, ni * 8 + jj), k.mul(t, 2));
             Value v = vector::ExtractOp::create(b, state[mi * 4 + ni],
                                                 ArrayRef<int64_t>{i, jj});
-            k.store(v, tileC, {row, col});
+            k.write(k.activate(k.fadd(v, bo), act), tileC, {row, col});
           }
+      }
     gpu::BarrierOp::create(b);
-    // threads = wm * tn: every thread writes one fixed column of the tile on
-    // rows wm apart; a warp writes 32 consecutive pixels of one row.
-    Value col = k.rem(tid, tn), row0 = k.div(tid, tn);
+    // Copy out in vectors of ov elements: a vector never straddles two
+    // images (P % ov == 0) and is wholly inside or outside the columns.
+    int64_t ov = 1;
+    for (int64_t v : {8, 4, 2})
+      if (v * outBytes <= 16 && p % v == 0) {
+        ov = v;
+        break;
+      }
+    const int64_t vectorsPerRow = tn / ov;
+    Value col = k.mul(k.rem(tid, vectorsPerRow), ov);
+    Value row0 = k.div(tid, vectorsPerRow);
+    const int64_t rowStep = threads / vectorsPerRow;
     Value j = k.add(j0, col);
     Value colOk = k.lt(j, cols);
     Value js = k.sel(colOk, j, k.c(0));
     Value img = k.div(js, p), px = k.rem(js, p);
-    for (int64_t r = 0; r < tm / wm; ++r) {
-      Value row = k.add(row0, r * wm);
+    auto vecType = VectorType::get({ov}, types.out);
+    for (int64_t r = 0; r < tm / rowStep; ++r) {
+      Value row = k.add(row0, r * rowStep);
       Value o = k.add(o0, row);
       k.ifThen(k.both(colOk, k.lt(o, s.oc)), [&] {
-        Value v = k.fadd(k.load(tileC, {row, col}), k.read(bias, {o}));
-        k.write(k.activate(v, act), out, {img, o, px});
+        Value v = vector::LoadOp::create(b, vecType, tileC, ValueRange{row, col},
+                                         false, llvm::Align(ov * outBytes));
+        vector::StoreOp::create(b, v, out, ValueRange{img, o, px}, false,
+                                llvm::Align(ov * outBytes));
       });
     }
     return launch;
