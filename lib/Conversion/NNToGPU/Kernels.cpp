@@ -529,6 +529,15 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   plan.chunk = ceilDiv(ceilDiv(s.c, splitK), plan.kSlice) * plan.kSlice;
   plan.splitK = ceilDiv(s.c, plan.chunk);
   plan.accumulates = pooled || plan.splitK > 1;
+  // Shallow layers (all of K in one slice) run through several column tiles
+  // per block, so that each tile's loads overlap the previous tile's MMAs and
+  // stores; about 8 blocks per SM remain.
+  plan.tilesPerBlock = 1;
+  if (!plan.accumulates && s.c <= plan.kSlice)
+    plan.tilesPerBlock = std::clamp<int64_t>(
+        ceilDiv(s.oc, plan.tileRows()) * ceilDiv(cols, plan.tileCols()) /
+            (8 * 132),
+        1, 8);
   return plan;
 }
 
@@ -584,43 +593,59 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   Value lane16 = k.rem(lane, 16), laneHalf = k.div(lane, 16);
   Value warpM = k.mul(k.div(warp, wn), 32);
   Value warpN = k.mul(k.rem(warp, wn), 32);
-  Value j0 = k.mul(k.blockId(gpu::Dimension::x), tn);
+  Value blockCol = k.blockId(gpu::Dimension::x);
   Value o0 = k.mul(k.blockId(gpu::Dimension::y), tm);
   Value kz = k.blockId(gpu::Dimension::z); // K chunk
   Value kBegin = k.mul(kz, chunk);
 
   // The staged elements of each thread: threads is a multiple of both kK
   // (A's row length) and tn (B's), so a thread always loads the same A column
-  // and B column, on rows spaced `threads / kK` and `wm` apart. Index math is
-  // done once, outside the K loop.
+  // and B column, on rows spaced `threads / kK` and `wm` apart.
   Value aCol = k.rem(tid, kK), aRow0 = k.div(tid, kK);
   int64_t aRowStep = threads / kK;
   Value bCol = k.rem(tid, tn), bRow0 = k.div(tid, tn);
   int64_t bRowStep = wm;
-  Value jB = k.add(j0, bCol);
-  Value bOk = k.lt(jB, cols);
-  Value jBSafe = k.sel(bOk, jB, k.c(0));
-  Value bImg = k.div(jBSafe, p), bPx = k.rem(jBSafe, p);
-  // Register-staged slices: A's (unless it goes by cp.async), then B's.
-  auto loadSlices = [&](Value c0) {
+  // A thread's B column in the tile starting at column j0, split into
+  // (image, pixel) once per tile.
+  struct BColumn {
+    Value ok, img, px;
+  };
+  auto bColumn = [&](Value j0) {
+    Value j = k.add(j0, bCol);
+    Value ok = k.lt(j, cols);
+    Value safe = k.sel(ok, j, k.c(0));
+    return BColumn{ok, k.div(safe, p), k.rem(safe, p)};
+  };
+  // Register-staged slices at channel c0 (masked to zeros past C and O).
+  auto loadA = [&](Value c0) {
     SmallVector<Value> regs;
-    if (!asyncA) {
-      Value chA = k.add(c0, aCol);
-      Value chAOk = k.lt(chA, s.c);
-      for (int64_t r = 0; r < aPerThread; ++r) {
-        Value o = k.add(k.add(o0, aRow0), r * aRowStep);
-        regs.push_back(k.convert(
-            k.maskedLoad(k.both(chAOk, k.lt(o, s.oc)), filter, {o, chA}),
-            operand));
-      }
-    }
-    for (int64_t r = 0; r < bPerThread; ++r) {
-      Value ch = k.add(k.add(c0, bRow0), r * bRowStep);
+    Value chA = k.add(c0, aCol);
+    Value chAOk = k.lt(chA, s.c);
+    for (int64_t r = 0; r < aPerThread; ++r) {
+      Value o = k.add(k.add(o0, aRow0), r * aRowStep);
       regs.push_back(k.convert(
-          k.maskedLoad(k.both(bOk, k.lt(ch, s.c)), in, {bImg, ch, bPx}),
+          k.maskedLoad(k.both(chAOk, k.lt(o, s.oc)), filter, {o, chA}),
           operand));
     }
     return regs;
+  };
+  auto loadB = [&](Value c0, const BColumn &col) {
+    SmallVector<Value> regs;
+    for (int64_t r = 0; r < bPerThread; ++r) {
+      Value ch = k.add(k.add(c0, bRow0), r * bRowStep);
+      regs.push_back(k.convert(k.maskedLoad(k.both(col.ok, k.lt(ch, s.c)),
+                                            in, {col.img, ch, col.px}),
+                               operand));
+    }
+    return regs;
+  };
+  auto storeA = [&](ValueRange regs, Value buf) {
+    for (int64_t r = 0; r < aPerThread; ++r)
+      k.store(regs[r], tileA, {buf, k.add(aRow0, r * aRowStep), aCol});
+  };
+  auto storeB = [&](ValueRange regs) {
+    for (int64_t r = 0; r < bPerThread; ++r)
+      k.store(regs[r], tileB, {k.add(bRow0, r * bRowStep), bCol});
   };
   // cp.async of the A slice at c0 into buffer `buf`: each thread copies
   // 16-byte pieces; pieces past C are zero-filled (source size 0) and rows
@@ -649,36 +674,10 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
         b, nvgpu::DeviceAsyncTokenType::get(ctx), tokens);
   };
 
-  auto accType = VectorType::get({2, 2}, b.getF32Type());
-  Value zero = arith::ConstantOp::create(
-      b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-  SmallVector<Value> init(2 * 4, zero); // [mi][ni] fragments
-  if (asyncA)
-    copyA(kBegin, k.c(0));
-  SmallVector<Value> first = loadSlices(kBegin);
-  init.append(first);
-  const int64_t regsA = asyncA ? 0 : aPerThread;
-  SmallVector<Value> state = k.loop(0, chunk, kK, init, [&](Value kOff,
-                                                           ValueRange a) {
-    Value c0 = k.add(kBegin, kOff);
-    Value slice = k.div(kOff, kK);
-    Value buf = asyncA ? k.rem(slice, 2) : k.c(0);
-    ValueRange regs = a.drop_front(8);
-    for (int64_t r = 0; r < regsA; ++r)
-      k.store(regs[r], tileA, {buf, k.add(aRow0, r * aRowStep), aCol});
-    for (int64_t r = 0; r < bPerThread; ++r)
-      k.store(regs[regsA + r], tileB, {k.add(bRow0, r * bRowStep), bCol});
-    if (asyncA) {
-      // Start the next A slice into the other buffer (read by the previous
-      // iteration, which ended with a barrier), then wait for this one: at
-      // most the group just issued may still be in flight.
-      Value next = copyA(k.add(c0, kK), k.rem(k.add(slice, 1), 2));
-      nvgpu::DeviceAsyncWaitOp::create(b, next, b.getI32IntegerAttr(1));
-    }
-    gpu::BarrierOp::create(b);
-    // Prefetch the next B slice (masked to zeros past C) before the MMAs.
-    SmallVector<Value> nextRegs = loadSlices(k.add(c0, kK));
-    SmallVector<Value> acc(a.begin(), a.begin() + 8);
+  // The MMAs of one staged slice (A in buffer `buf`) into the 2 x 4
+  // accumulator fragments [mi][ni] of the warp.
+  auto mmaSlice = [&](ValueRange accIn, Value buf) {
+    SmallVector<Value> acc(accIn.begin(), accIn.end());
     for (int64_t ks = 0; ks < kK; ks += kStep) {
       SmallVector<Value> aFrag, bFrag;
       for (int64_t mi = 0; mi < 2; ++mi) {
@@ -727,25 +726,21 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
               b, aFrag[mi], bFrag[ni], acc[mi * 4 + ni],
               ArrayRef<int64_t>{16, 8, kStep}, /*tf32Enabled=*/!f16);
     }
-    gpu::BarrierOp::create(b);
-    acc.append(nextRegs);
     return acc;
-  });
-  if (asyncA) {
-    // The last iteration's copy (past the chunk, unused) must land before
-    // the block exits: wait on everything, through an empty group.
-    Value all = nvgpu::DeviceAsyncCreateGroupOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
-    nvgpu::DeviceAsyncWaitOp::create(b, all, b.getI32IntegerAttr(0));
-  }
+  };
 
-  KernelLaunch launch{func,
-                      {ceilDiv(cols, tn), ceilDiv(s.oc, tm), splitK},
-                      {threads, 1, 1}};
-  launch.accumulatesOutput = plan.accumulates;
-  if (stageOutput) {
-    // Fragment element (i, jj) of tile (mi, ni) is tile row
-    // warpM + 16 mi + group + 8 i, tile column warpN + 8 ni + 2 t + jj.
+  // Epilogue through shared memory: fragment element (i, jj) of tile
+  // (mi, ni) is tile row warpM + 16 mi + group + 8 i, tile column
+  // warpN + 8 ni + 2 t + jj. Rows then leave in vectors of ov elements: a
+  // vector never straddles two images (P % ov == 0) and is wholly inside or
+  // outside the columns.
+  int64_t ov = 1;
+  for (int64_t v : {8, 4, 2})
+    if (v * outBytes <= 16 && p % v == 0) {
+      ov = v;
+      break;
+    }
+  auto stagedEpilogue = [&](ValueRange acc, Value j0) {
     Value tileC = func.getWorkgroupAttributions()[2];
     for (int64_t mi = 0; mi < 2; ++mi)
       for (int64_t i = 0; i < 2; ++i) {
@@ -755,20 +750,12 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
         for (int64_t ni = 0; ni < 4; ++ni)
           for (int64_t jj = 0; jj < 2; ++jj) {
             Value col = k.add(k.add(warpN, ni * 8 + jj), k.mul(t, 2));
-            Value v = vector::ExtractOp::create(b, state[mi * 4 + ni],
+            Value v = vector::ExtractOp::create(b, acc[mi * 4 + ni],
                                                 ArrayRef<int64_t>{i, jj});
             k.write(k.activate(k.fadd(v, bo), act), tileC, {row, col});
           }
       }
     gpu::BarrierOp::create(b);
-    // Copy out in vectors of ov elements: a vector never straddles two
-    // images (P % ov == 0) and is wholly inside or outside the columns.
-    int64_t ov = 1;
-    for (int64_t v : {8, 4, 2})
-      if (v * outBytes <= 16 && p % v == 0) {
-        ov = v;
-        break;
-      }
     const int64_t vectorsPerRow = tn / ov;
     Value col = k.mul(k.rem(tid, vectorsPerRow), ov);
     Value row0 = k.div(tid, vectorsPerRow);
@@ -788,45 +775,134 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
                                 llvm::Align(ov * outBytes));
       });
     }
+  };
+  // Epilogue from the fragments, adding atomically (pooled or split K): the
+  // 8 columns of a thread are split into (image, pixel) once. With split K
+  // only the first chunk adds the bias.
+  auto atomicEpilogue = [&](ValueRange acc, Value j0) {
+    struct Column {
+      Value ok, img, px;
+    };
+    SmallVector<Column> columns;
+    for (int64_t ni = 0; ni < 4; ++ni)
+      for (int64_t jj = 0; jj < 2; ++jj) {
+        Value j = k.add(k.add(k.add(j0, warpN), ni * 8 + jj), k.mul(t, 2));
+        Value ok = k.lt(j, cols);
+        Value js = k.sel(ok, j, k.c(0));
+        columns.push_back({ok, k.div(js, p), k.rem(js, p)});
+      }
+    Value firstChunk =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kz, k.c(0));
+    for (int64_t mi = 0; mi < 2; ++mi)
+      for (int64_t i = 0; i < 2; ++i) {
+        Value o = k.add(k.add(k.add(o0, warpM), mi * 16 + i * 8), group);
+        k.ifThen(k.lt(o, s.oc), [&] {
+          Value bo = k.read(bias, {o});
+          if (splitK > 1)
+            bo = k.sel(firstChunk, bo, k.f(0.0f));
+          for (int64_t ni = 0; ni < 4; ++ni)
+            for (int64_t jj = 0; jj < 2; ++jj) {
+              Column &col = columns[ni * 2 + jj];
+              k.ifThen(col.ok, [&] {
+                Value v = vector::ExtractOp::create(b, acc[mi * 4 + ni],
+                                                    ArrayRef<int64_t>{i, jj});
+                k.storeOrPool(k.activate(k.fadd(v, bo), act), out, col.img,
+                              o, col.px, pooled, p, splitK > 1);
+              });
+            }
+        });
+      }
+  };
+
+  auto accType = VectorType::get({2, 2}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
+  SmallVector<Value> zeros(2 * 4, zero);
+  const int64_t colTiles = ceilDiv(cols, tn);
+  KernelLaunch launch{func,
+                      {ceilDiv(colTiles, plan.tilesPerBlock),
+                       ceilDiv(s.oc, tm), splitK},
+                      {threads, 1, 1}};
+  launch.accumulatesOutput = plan.accumulates;
+
+  if (plan.tilesPerBlock > 1) {
+    // One slice holds all of K: A is staged once, and each iteration
+    // multiplies one column tile and writes it out while the next tile's B
+    // is already in flight.
+    if (asyncA) {
+      nvgpu::DeviceAsyncWaitOp::create(b, copyA(k.c(0), k.c(0)),
+                                       b.getI32IntegerAttr(0));
+    } else {
+      storeA(loadA(k.c(0)), k.c(0));
+    }
+    Value firstTile = k.mul(blockCol, plan.tilesPerBlock);
+    k.loop(0, plan.tilesPerBlock, 1,
+           loadB(k.c(0), bColumn(k.mul(firstTile, tn))),
+           [&](Value ti, ValueRange regs) {
+             Value j0 = k.mul(k.add(firstTile, ti), tn);
+             storeB(regs);
+             gpu::BarrierOp::create(b);
+             SmallVector<Value> next = loadB(k.c(0), bColumn(k.add(j0, tn)));
+             // The epilogue's barrier also orders this tile's reads of
+             // tileB and tileC before the next iteration's writes.
+             stagedEpilogue(mmaSlice(zeros, k.c(0)), j0);
+             return next;
+           });
     return launch;
   }
 
-  // Epilogue: fragment element (i, jj) of tile (mi, ni) is output channel
-  // o0 + warpM + 16 mi + group + 8 i, column j0 + warpN + 8 ni + 2 t + jj.
-  // The 8 columns of a thread are split into (image, pixel) once.
-  struct Column {
-    Value ok, img, px;
+  // K in slices: the next slice's A is in flight by cp.async (double
+  // buffered) and its B in registers while this one is multiplied.
+  Value j0 = k.mul(blockCol, tn);
+  BColumn colB = bColumn(j0);
+  auto loadSlices = [&](Value c0) {
+    SmallVector<Value> regs;
+    if (!asyncA)
+      regs = loadA(c0);
+    llvm::append_range(regs, loadB(c0, colB));
+    return regs;
   };
-  SmallVector<Column> columns;
-  for (int64_t ni = 0; ni < 4; ++ni)
-    for (int64_t jj = 0; jj < 2; ++jj) {
-      Value j = k.add(k.add(k.add(j0, warpN), ni * 8 + jj), k.mul(t, 2));
-      Value ok = k.lt(j, cols);
-      Value js = k.sel(ok, j, k.c(0));
-      columns.push_back({ok, k.div(js, p), k.rem(js, p)});
+  SmallVector<Value> init(zeros);
+  if (asyncA)
+    copyA(kBegin, k.c(0));
+  llvm::append_range(init, loadSlices(kBegin));
+  const int64_t regsA = asyncA ? 0 : aPerThread;
+  SmallVector<Value> state = k.loop(0, chunk, kK, init, [&](Value kOff,
+                                                           ValueRange a) {
+    Value c0 = k.add(kBegin, kOff);
+    Value slice = k.div(kOff, kK);
+    Value buf = asyncA ? k.rem(slice, 2) : k.c(0);
+    ValueRange regs = a.drop_front(8);
+    if (!asyncA)
+      storeA(regs.take_front(regsA), buf);
+    storeB(regs.drop_front(regsA));
+    if (asyncA) {
+      // Start the next A slice into the other buffer (read by the previous
+      // iteration, which ended with a barrier), then wait for this one: at
+      // most the group just issued may still be in flight.
+      Value next = copyA(k.add(c0, kK), k.rem(k.add(slice, 1), 2));
+      nvgpu::DeviceAsyncWaitOp::create(b, next, b.getI32IntegerAttr(1));
     }
-  // With split K only the first chunk adds the bias.
-  Value firstChunk =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kz, k.c(0));
-  for (int64_t mi = 0; mi < 2; ++mi)
-    for (int64_t i = 0; i < 2; ++i) {
-      Value o = k.add(k.add(k.add(o0, warpM), mi * 16 + i * 8), group);
-      k.ifThen(k.lt(o, s.oc), [&] {
-        Value bo = k.read(bias, {o});
-        if (splitK > 1)
-          bo = k.sel(firstChunk, bo, k.f(0.0f));
-        for (int64_t ni = 0; ni < 4; ++ni)
-          for (int64_t jj = 0; jj < 2; ++jj) {
-            Column &col = columns[ni * 2 + jj];
-            k.ifThen(col.ok, [&] {
-              Value v = vector::ExtractOp::create(b, state[mi * 4 + ni],
-                                                  ArrayRef<int64_t>{i, jj});
-              k.storeOrPool(k.activate(k.fadd(v, bo), act), out, col.img, o,
-                            col.px, pooled, p, splitK > 1);
-            });
-          }
-      });
-    }
+    gpu::BarrierOp::create(b);
+    // Prefetch the next slices (masked to zeros past C) before the MMAs.
+    SmallVector<Value> nextRegs = loadSlices(k.add(c0, kK));
+    SmallVector<Value> acc = mmaSlice(a.take_front(8), buf);
+    gpu::BarrierOp::create(b);
+    acc.append(nextRegs);
+    return acc;
+  });
+  if (asyncA) {
+    // The last iteration's copy (past the chunk, unused) must land before
+    // the block exits: wait on everything, through an empty group.
+    Value all = nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
+    nvgpu::DeviceAsyncWaitOp::create(b, all, b.getI32IntegerAttr(0));
+  }
+  ValueRange acc = ValueRange(state).take_front(8);
+  if (stageOutput)
+    stagedEpilogue(acc, j0);
+  else
+    atomicEpilogue(acc, j0);
   return launch;
 }
 

@@ -120,6 +120,7 @@ struct MmaGemmPlan {
   int64_t wm, wn;
   int64_t kSlice; // K staged per shared-memory round: 16 (tf32), 32 (f16)
   int64_t splitK, chunk;
+  int64_t tilesPerBlock; // column tiles one block runs through, in order
   int64_t tileRows() const { return 32 * wm; }
   int64_t tileCols() const { return 32 * wn; }
   /// Several blocks add into each output (a pooled or split-K epilogue): the
