@@ -6,10 +6,11 @@
 // adds the bias.
 // CHECK-LABEL: func.func @ptxnet_forward
 // CHECK:   %[[Z:.*]] = gpu.memset async [%{{.*}}] %[[OUT:.*]], %{{.*}} : memref<2x320x64xf32>, f32
-// 40 output tiles of 32 x 32, one warp each, far from 8 warps per SM:
-// K = 1152 in 18 chunks of 64 (the smallest chunk).
-// CHECK:   %[[C18:.*]] = arith.constant 18 : index
-// CHECK:   gpu.launch_func async [%[[Z]]] @ptxnet_kernels::@conv1x1_mma_tf32_0 blocks in (%{{.*}}, %{{.*}}, %[[C18]])
+// 40 output tiles of 32 x 32, far from 16 warps per SM: 4 warps share each
+// tile (slices of 64 channels, 16 per warp), and K = 1152 is split over 9
+// blocks of 128 channels.
+// CHECK:   %[[C9:.*]] = arith.constant 9 : index
+// CHECK:   gpu.launch_func async [%[[Z]]] @ptxnet_kernels::@conv1x1_mma_tf32_0 blocks in (%{{.*}}, %{{.*}}, %[[C9]]) threads in (%c128,
 // CHECK-LABEL: gpu.func @conv1x1_mma_tf32_0
 // CHECK:   gpu.block_id  z
 // CHECK:   nvgpu.mma.sync

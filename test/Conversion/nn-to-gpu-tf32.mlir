@@ -10,9 +10,12 @@
 // CHECK: gpu.launch_func async [%{{.*}}] @ptxnet_kernels::@conv1x1_mma_tf32_relu6_0 blocks in (%{{.*}}, %{{.*}}, %[[ONE:.*]]) threads in
 // CHECK-SAME: args(%{{.*}} : memref<2x48x64xf32>, %{{.*}} : memref<40x48xf32>, %{{.*}} : memref<40xf32>, %{{.*}} : memref<2x40x64xf32>)
 // CHECK-LABEL: gpu.func @conv1x1_mma_tf32_relu6_0
-// The filter slices are double-buffered (2 x rows x 20 floats), the
-// activation slice single (16 x columns).
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x20xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf32, #gpu.address_space<workgroup>>)
+// The layer is small (4 x 2 tiles of 32 x 32), so two warps share each tile,
+// each multiplying 16 of every 32-channel slice. The filter slices are
+// double-buffered (2 x 32 rows x 36 floats), the activation slice single
+// (32 x 40); then the output tile and the second warp's partial tile.
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x32x36xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<32x40xf32, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<32x36xf32, #gpu.address_space<workgroup>>, %[[P:.*]] : memref<1x32x36xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: known_block_size = array<i32: 64, 1, 1>
 // The first filter slice goes by cp.async (16 bytes: 4 floats) before the
 // loop; each iteration starts the next one into the other buffer and waits
 // for the current one (at most 1 group in flight).
@@ -26,9 +29,15 @@
 // CHECK: vector.from_elements {{.*}} : vector<4x1xf32>
 // CHECK: vector.from_elements {{.*}} : vector<2x1xf32>
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 8], tf32Enabled} : (vector<4x1xf32>, vector<2x1xf32>, vector<2x2xf32>) -> vector<2x2xf32>
-// The accumulators, with bias and ReLU6, go through the shared-memory
-// output tile, then out in whole rows, 4 floats (16 bytes) at a time.
+// The second warp leaves its partial tile in shared memory; the first adds
+// it to its own. The sums, with bias and ReLU6, go through the
+// shared-memory output tile, then out in whole rows, 4 floats (16 bytes) at
+// a time.
 // CHECK: vector.extract {{.*}} : f32 from vector<2x2xf32>
+// CHECK: memref.store %{{.*}}, %[[P]]
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[P]]
+// CHECK: arith.addf
 // CHECK: arith.minimumf
 // CHECK: memref.store %{{.*}}, %[[C]]
 // CHECK: gpu.barrier

@@ -24,12 +24,21 @@
 
 // CHECK-LABEL: gpu.module @ptxnet_kernels
 // Direct convolution: one thread per output, masked loads, fused epilogue.
+// The 4x3x3x3 filter is small and dense, so it is compiled in: the input
+// channels are unrolled, each thread computes all 4 output channels, and
+// the taps are FMA immediates (multiply-adds allowed to contract).
 // CHECK:       gpu.func @conv3x3_s2_relu_0(%{{.*}}: memref<2x3x8x8xf32>, %{{.*}}: memref<4x3x3x3xf32>, %{{.*}}: memref<4xf32>, %{{.*}}: memref<2x4x4x4xf32>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}
 // CHECK:         gpu.block_id x
 // CHECK:         scf.if
-// CHECK:         scf.for {{.*}} iter_args
+// CHECK-NOT:     scf.for
+// CHECK-NOT:     memref.load %arg1
+// Rows of 8 with stride 2: each thread's input columns start one past an
+// even column, so they are read as aligned pairs.
+// CHECK:         vector.load %arg0[{{.*}}] {alignment = 8 : i64} : memref<2x3x8x8xf32>, vector<2xf32>
 // CHECK:         arith.select
-// CHECK:         memref.load
+// CHECK:         %[[W:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK:         arith.mulf %{{.*}}, %[[W]] fastmath<contract> : f32
+// CHECK:         arith.addf %{{.*}} fastmath<contract> : f32
 // CHECK:         arith.maximumf
 // CHECK-NOT:     arith.minimumf
 // CHECK:         memref.store
@@ -37,7 +46,11 @@
 // CHECK:       gpu.func @conv1x1_gemm_relu6_1({{.*}}) workgroup(%{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 16, 16, 1>}
 // CHECK:         gpu.barrier
 // CHECK:         arith.minimumf
+// A grouped filter is read from memory, in a loop over the group's input
+// channels.
 // CHECK:       gpu.func @depthwise3x3_s1_2
+// CHECK:         scf.for {{.*}} iter_args
+// CHECK:         memref.load %arg1
 // CHECK:       gpu.func @add_3
 // CHECK:         arith.addf
 // Pool + linear: the pooled row in shared memory, a warp-shuffle reduction.

@@ -67,7 +67,13 @@ struct KB {
   }
   Value fadd(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
   Value fmul(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
-  Value fma(Value acc, Value x, Value y) { return fadd(acc, fmul(x, y)); }
+  /// acc + x * y, allowed to contract into one fused multiply-add (one
+  /// rounding instead of two; fp32 programs stay within 1e-5).
+  Value fma(Value acc, Value x, Value y) {
+    auto contract = arith::FastMathFlags::contract;
+    return arith::AddFOp::create(b, acc, arith::MulFOp::create(b, x, y, contract),
+                                 contract);
+  }
   Value load(Value m, ValueRange idx) {
     return memref::LoadOp::create(b, m, idx);
   }
@@ -200,14 +206,25 @@ static MemRefType workgroupMemref(MLIRContext *ctx, ArrayRef<int64_t> shape,
 //===----------------------------------------------------------------------===//
 
 /// Output channels one thread of a dense direct convolution computes: every
-/// input tap it loads is reused that many times from registers.
-static int64_t outputChannelsPerThread(const ConvShape &s) {
+/// input tap it loads is reused that many times from registers. With the
+/// filter as immediates, all of them (the filter index must be static).
+static int64_t outputChannelsPerThread(const ConvShape &s, bool immediates) {
+  if (immediates)
+    return s.oc;
   if (s.groups != 1)
     return 1;
   for (int64_t ocb : {16, 8, 4, 2})
     if (s.oc % ocb == 0)
       return ocb;
   return 1;
+}
+
+/// Accumulators of one direct-convolution thread (registers).
+static constexpr int64_t kMaxDirectAccumulators = 64;
+
+bool ptxnet::kernels::directConvFilterAsImmediates(const ConvShape &s) {
+  return s.groups == 1 && s.oc <= kMaxDirectAccumulators &&
+         s.oc * s.icg * s.kh * s.kw <= 1024;
 }
 
 /// Adjacent output columns one thread computes: each input it loads then
@@ -217,14 +234,16 @@ static int64_t outputColumnsPerThread(const ConvShape &s, int64_t ocb,
                                       int64_t blockSize) {
   int64_t threads = s.n * (s.oc / ocb) * s.oh * s.ow;
   for (int64_t pw : {4, 2})
-    if (s.ow >= 2 * pw && threads / pw >= 528 * blockSize)
+    if (s.ow >= 2 * pw && threads / pw >= 528 * blockSize &&
+        ocb * pw <= kMaxDirectAccumulators)
       return pw;
   return 1;
 }
 
 KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
                                            Activation act,
-                                           const Elements &types) {
+                                           const Elements &types,
+                                           DenseFPElementsAttr filterValues) {
   MLIRContext *ctx = module.getContext();
   auto func = createKernel(
       name, {MemRefType::get({s.n, s.c, s.h, s.w}, types.in),
@@ -237,7 +256,14 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
   Value in = func.getArgument(0), filter = func.getArgument(1),
         bias = func.getArgument(2), out = func.getArgument(3);
 
-  const int64_t ocb = outputChannelsPerThread(s);
+  // A small dense filter known at compile time (the stem's 3x3x3x32) is
+  // folded into the code: FMAs take it as immediates instead of loading it
+  // once per tap and channel.
+  SmallVector<float> immediates;
+  if (filterValues && directConvFilterAsImmediates(s))
+    for (APFloat v : filterValues.getValues<APFloat>())
+      immediates.push_back(v.convertToFloat());
+  const int64_t ocb = outputChannelsPerThread(s, !immediates.empty());
   const int64_t ocBlocks = s.oc / ocb;
   const int64_t pw = outputColumnsPerThread(s, ocb, blockSize);
   const int64_t owBlocks = ceilDiv(s.ow, pw);
@@ -270,11 +296,11 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
     Value group = k.div(o0, s.oc / s.groups);
     Value y0 = k.sub(k.mul(oy, s.sh), k.c(s.pt));
     Value x0 = k.sub(k.mul(ox0, s.sw), k.c(s.pl));
-    SmallVector<Value> init(ocb * pw, k.f(0.0f)); // [j][p]
-    SmallVector<Value> acc =
-        k.loop(0, s.icg, 1, init, [&](Value ci, ValueRange a) {
+    // Adds input channel ci's taps to sums[j][p]; ciStatic is ci as a
+    // number where the channel loop is unrolled (immediates).
+    auto accumulate = [&](Value ci, int64_t ciStatic,
+                          SmallVector<Value> &sums) {
           Value ch = k.add(k.mul(group, s.icg), ci);
-          SmallVector<Value> sums(a.begin(), a.end());
           // The window is small and static: unrolled here, so each tap is a
           // constant offset from the same base address. A filter row's
           // inputs are loaded once for all pw outputs.
@@ -303,14 +329,28 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
             for (int64_t kx = 0; kx < s.kw; ++kx)
               for (int64_t j = 0; j < ocb; ++j) {
                 Value wv =
-                    k.read(filter, {k.add(o0, j), ci, k.c(ky), k.c(kx)});
+                    immediates.empty()
+                        ? k.read(filter, {k.add(o0, j), ci, k.c(ky), k.c(kx)})
+                        : k.f(immediates[((j * s.icg + ciStatic) * s.kh + ky) *
+                                             s.kw +
+                                         kx]);
                 for (int64_t q = 0; q < pw; ++q)
                   sums[j * pw + q] =
                       k.fma(sums[j * pw + q], row[q * s.sw + kx], wv);
               }
           }
-          return sums;
-        });
+    };
+    SmallVector<Value> acc(ocb * pw, k.f(0.0f)); // [j][p]
+    if (!immediates.empty()) {
+      for (int64_t ci = 0; ci < s.icg; ++ci)
+        accumulate(k.c(ci), ci, acc);
+    } else {
+      acc = k.loop(0, s.icg, 1, acc, [&](Value ci, ValueRange a) {
+        SmallVector<Value> sums(a.begin(), a.end());
+        accumulate(ci, /*ciStatic=*/-1, sums);
+        return sums;
+      });
+    }
     for (int64_t j = 0; j < ocb; ++j) {
       Value o = k.add(o0, j);
       Value bo = k.load(bias, {o});
@@ -511,21 +551,31 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
       break;
     }
   }
-  // f16 stages 32 channels a round, or 16 when that is all there is (the
-  // 16-channel input of EfficientNet's second expand).
-  plan.kSlice = precision == Precision::f16 && s.c > 16 ? 32 : 16;
-  // Deep, narrow layers (the projections of the late blocks: K up to 1152
-  // over 8x8 and 15x15 maps) give too few warps to hide the K loop's
-  // latency: split K over blocks until there are about 8 warps per SM, in
-  // chunks of at least 64 channels. Only without an activation, which would
-  // not distribute over the partial sums.
-  const int64_t targetWarps = 8 * 132;
+  // A warp multiplies 32 channels a round in f16, 16 in tf32 (and in f16
+  // when that is all there is: the 16-channel input of EfficientNet's second
+  // expand).
+  const int64_t warpSlice = precision == Precision::f16 && s.c > 16 ? 32 : 16;
+  // Deep, narrow layers (the late blocks' 8x8 and 15x15 maps, K up to 1152)
+  // give too few warps to hide the K loop's latency. First, up to 4 warps of
+  // a block share each output tile, each multiplying its own part of every
+  // slice, and add their results in shared memory: as long as the GPU is
+  // short of 16 warps per SM and every warp has a whole part of K.
+  const int64_t targetWarps = 16 * 132;
   int64_t warps = ceilDiv(s.oc, plan.tileRows()) *
                   ceilDiv(cols, plan.tileCols()) * plan.wm * plan.wn;
+  plan.wk = 1;
+  while (plan.wk < 4 && 2 * warps * plan.wk <= targetWarps &&
+         s.c >= 2 * plan.wk * warpSlice)
+    plan.wk *= 2;
+  warps *= plan.wk;
+  plan.kSlice = warpSlice * plan.wk;
+  // Then, still short, K is split over blocks that add their partial sums
+  // atomically into a float32 output: only without an activation, which
+  // would not distribute over them, and in chunks of at least one slice.
   int64_t splitK = 1;
   if (act == Activation::none && !pooled && 2 * warps < targetWarps)
     splitK = std::max<int64_t>(
-        1, std::min(ceilDiv(targetWarps, warps), s.c / 64));
+        1, std::min(ceilDiv(targetWarps, warps), s.c / plan.kSlice));
   plan.chunk = ceilDiv(ceilDiv(s.c, splitK), plan.kSlice) * plan.kSlice;
   plan.splitK = ceilDiv(s.c, plan.chunk);
   plan.accumulates = pooled || plan.splitK > 1;
@@ -533,7 +583,7 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // per block, so that each tile's loads overlap the previous tile's MMAs and
   // stores; about 8 blocks per SM remain.
   plan.tilesPerBlock = 1;
-  if (!plan.accumulates && s.c <= plan.kSlice)
+  if (!plan.accumulates && plan.wk == 1 && s.c <= plan.kSlice)
     plan.tilesPerBlock = std::clamp<int64_t>(
         ceilDiv(s.oc, plan.tileRows()) * ceilDiv(cols, plan.tileCols()) /
             (8 * 132),
@@ -556,7 +606,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   const int64_t kStep = f16 ? 16 : 8; // K of one mma.sync
   Type operand = f16 ? Type(Float16Type::get(ctx)) : Float32Type::get(ctx);
   const int64_t padA = kK + (f16 ? 8 : 4), padB = tn + 8;
-  const int64_t threads = 32 * wm * wn;
+  const int64_t wk = plan.wk, threads = plan.threads();
+  const int64_t kWarp = kK / wk; // the part of a slice one warp multiplies
   // The filter slice goes by cp.async in 16-byte pieces when its rows allow
   // (C a multiple of the piece, a filter stored in the operand type, and a
   // whole number of pieces per thread).
@@ -578,6 +629,9 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       workgroupMemref(ctx, {kK, padB}, operand)};
   if (stageOutput)
     workgroup.push_back(workgroupMemref(ctx, {tm, padC}, types.out));
+  // The partial tiles of the K-sharing warps 1..wk-1, added by warp 0.
+  if (wk > 1)
+    workgroup.push_back(workgroupMemref(ctx, {wk - 1, tm, tn + 4}));
   auto func = createKernel(name, gemmArguments(ctx, s, pooled, types),
                            workgroup);
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
@@ -591,8 +645,11 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
   Value group = k.div(lane, 4), t = k.rem(lane, 4);
   Value lane16 = k.rem(lane, 16), laneHalf = k.div(lane, 16);
-  Value warpM = k.mul(k.div(warp, wn), 32);
-  Value warpN = k.mul(k.rem(warp, wn), 32);
+  // Warps wm x wn over the tile, then wk deep over each slice.
+  Value spatial = k.rem(warp, wm * wn), kw = k.div(warp, wm * wn);
+  Value warpM = k.mul(k.div(spatial, wn), 32);
+  Value warpN = k.mul(k.rem(spatial, wn), 32);
+  Value kWarp0 = k.mul(kw, kWarp);
   Value blockCol = k.blockId(gpu::Dimension::x);
   Value o0 = k.mul(k.blockId(gpu::Dimension::y), tm);
   Value kz = k.blockId(gpu::Dimension::z); // K chunk
@@ -600,11 +657,11 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
 
   // The staged elements of each thread: threads is a multiple of both kK
   // (A's row length) and tn (B's), so a thread always loads the same A column
-  // and B column, on rows spaced `threads / kK` and `wm` apart.
+  // and B column, on rows spaced `threads / kK` and `threads / tn` apart.
   Value aCol = k.rem(tid, kK), aRow0 = k.div(tid, kK);
   int64_t aRowStep = threads / kK;
   Value bCol = k.rem(tid, tn), bRow0 = k.div(tid, tn);
-  int64_t bRowStep = wm;
+  int64_t bRowStep = threads / tn;
   // A thread's B column in the tile starting at column j0, split into
   // (image, pixel) once per tile.
   struct BColumn {
@@ -674,11 +731,12 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
         b, nvgpu::DeviceAsyncTokenType::get(ctx), tokens);
   };
 
-  // The MMAs of one staged slice (A in buffer `buf`) into the 2 x 4
-  // accumulator fragments [mi][ni] of the warp.
+  // The warp's MMAs of one staged slice (A in buffer `buf`), over its part
+  // of the slice, into its 2 x 4 accumulator fragments [mi][ni].
   auto mmaSlice = [&](ValueRange accIn, Value buf) {
     SmallVector<Value> acc(accIn.begin(), accIn.end());
-    for (int64_t ks = 0; ks < kK; ks += kStep) {
+    for (int64_t kk = 0; kk < kWarp; kk += kStep) {
+      Value ks = k.add(kWarp0, kk);
       SmallVector<Value> aFrag, bFrag;
       for (int64_t mi = 0; mi < 2; ++mi) {
         Value row = k.add(warpM, mi * 16);
@@ -729,33 +787,44 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     return acc;
   };
 
-  // Epilogue through shared memory: fragment element (i, jj) of tile
-  // (mi, ni) is tile row warpM + 16 mi + group + 8 i, tile column
-  // warpN + 8 ni + 2 t + jj. Rows then leave in vectors of ov elements: a
-  // vector never straddles two images (P % ov == 0) and is wholly inside or
-  // outside the columns.
+  // Fragment element (i, jj) of tile (mi, ni) is tile row
+  // warpM + 16 mi + group + 8 i, tile column warpN + 8 ni + 2 t + jj. The
+  // epilogues take the elements through `Element`, so that the K-sharing
+  // warps' partial sums can be added on the way.
+  auto fragRow = [&](int64_t mi, int64_t i) {
+    return k.add(k.add(warpM, mi * 16 + i * 8), group);
+  };
+  auto fragCol = [&](int64_t ni, int64_t jj) {
+    return k.add(k.add(warpN, ni * 8 + jj), k.mul(t, 2));
+  };
+  using Element = llvm::function_ref<Value(int64_t mi, int64_t ni, int64_t i,
+                                           int64_t jj)>;
+
+  // Staged epilogue: bias and activation into the shared output tile; then
+  // (copyOut, all threads) rows leave in vectors of ov elements: a vector
+  // never straddles two images (P % ov == 0) and is wholly inside or outside
+  // the columns.
   int64_t ov = 1;
   for (int64_t v : {8, 4, 2})
     if (v * outBytes <= 16 && p % v == 0) {
       ov = v;
       break;
     }
-  auto stagedEpilogue = [&](ValueRange acc, Value j0) {
+  auto stageFragments = [&](Element element) {
     Value tileC = func.getWorkgroupAttributions()[2];
     for (int64_t mi = 0; mi < 2; ++mi)
       for (int64_t i = 0; i < 2; ++i) {
-        Value row = k.add(k.add(warpM, mi * 16 + i * 8), group);
+        Value row = fragRow(mi, i);
         Value o = k.add(o0, row);
         Value bo = k.maskedLoad(k.lt(o, s.oc), bias, {o});
         for (int64_t ni = 0; ni < 4; ++ni)
-          for (int64_t jj = 0; jj < 2; ++jj) {
-            Value col = k.add(k.add(warpN, ni * 8 + jj), k.mul(t, 2));
-            Value v = vector::ExtractOp::create(b, acc[mi * 4 + ni],
-                                                ArrayRef<int64_t>{i, jj});
-            k.write(k.activate(k.fadd(v, bo), act), tileC, {row, col});
-          }
+          for (int64_t jj = 0; jj < 2; ++jj)
+            k.write(k.activate(k.fadd(element(mi, ni, i, jj), bo), act),
+                    tileC, {row, fragCol(ni, jj)});
       }
-    gpu::BarrierOp::create(b);
+  };
+  auto copyOut = [&](Value j0) {
+    Value tileC = func.getWorkgroupAttributions()[2];
     const int64_t vectorsPerRow = tn / ov;
     Value col = k.mul(k.rem(tid, vectorsPerRow), ov);
     Value row0 = k.div(tid, vectorsPerRow);
@@ -776,17 +845,20 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       });
     }
   };
-  // Epilogue from the fragments, adding atomically (pooled or split K): the
-  // 8 columns of a thread are split into (image, pixel) once. With split K
-  // only the first chunk adds the bias.
-  auto atomicEpilogue = [&](ValueRange acc, Value j0) {
+  // Atomic epilogue (pooled or split K): the 8 columns of a thread are split
+  // into (image, pixel) once. With split K only the first chunk adds the
+  // bias. A pooled output whose warp columns (32) lie in one image (P % 32
+  // == 0) is summed over them in registers and shuffles first: one atomic
+  // per row and warp instead of 32.
+  const bool warpPool = pooled && p % 32 == 0;
+  auto atomicFragments = [&](Element element, Value j0) {
     struct Column {
       Value ok, img, px;
     };
     SmallVector<Column> columns;
     for (int64_t ni = 0; ni < 4; ++ni)
       for (int64_t jj = 0; jj < 2; ++jj) {
-        Value j = k.add(k.add(k.add(j0, warpN), ni * 8 + jj), k.mul(t, 2));
+        Value j = k.add(j0, fragCol(ni, jj));
         Value ok = k.lt(j, cols);
         Value js = k.sel(ok, j, k.c(0));
         columns.push_back({ok, k.div(js, p), k.rem(js, p)});
@@ -795,7 +867,28 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kz, k.c(0));
     for (int64_t mi = 0; mi < 2; ++mi)
       for (int64_t i = 0; i < 2; ++i) {
-        Value o = k.add(k.add(k.add(o0, warpM), mi * 16 + i * 8), group);
+        Value o = k.add(o0, fragRow(mi, i));
+        if (warpPool) {
+          // Every lane takes part in the shuffles; rows past O add nothing.
+          Value oOk = k.lt(o, s.oc);
+          Value bo = k.maskedLoad(oOk, bias, {o});
+          Value sum = k.f(0.0f);
+          for (int64_t ni = 0; ni < 4; ++ni)
+            for (int64_t jj = 0; jj < 2; ++jj)
+              sum = k.fadd(sum, k.activate(k.fadd(element(mi, ni, i, jj), bo),
+                                           act));
+          for (int64_t offset : {1, 2}) // the 4 lanes t of a row
+            sum = k.fadd(sum, gpu::ShuffleOp::create(b, sum, offset, 32,
+                                                     gpu::ShuffleMode::XOR)
+                                  .getShuffleResult());
+          Value lead = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t,
+                                             k.c(0));
+          k.ifThen(k.both(k.both(lead, oOk), columns[0].ok), [&] {
+            k.storeOrPool(sum, out, columns[0].img, o, columns[0].px,
+                          /*pooled=*/true, p);
+          });
+          continue;
+        }
         k.ifThen(k.lt(o, s.oc), [&] {
           Value bo = k.read(bias, {o});
           if (splitK > 1)
@@ -804,14 +897,58 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
             for (int64_t jj = 0; jj < 2; ++jj) {
               Column &col = columns[ni * 2 + jj];
               k.ifThen(col.ok, [&] {
-                Value v = vector::ExtractOp::create(b, acc[mi * 4 + ni],
-                                                    ArrayRef<int64_t>{i, jj});
-                k.storeOrPool(k.activate(k.fadd(v, bo), act), out, col.img,
-                              o, col.px, pooled, p, splitK > 1);
+                k.storeOrPool(
+                    k.activate(k.fadd(element(mi, ni, i, jj), bo), act), out,
+                    col.img, o, col.px, pooled, p, splitK > 1);
               });
             }
         });
       }
+  };
+  // The whole epilogue of the tile at column j0. With K-sharing warps, warps
+  // 1..wk-1 leave their partial tiles in shared memory and warp 0 of each
+  // output tile adds them as it reads its fragments.
+  auto epilogue = [&](ValueRange acc, Value j0) {
+    auto own = [&](int64_t mi, int64_t ni, int64_t i, int64_t jj) -> Value {
+      return vector::ExtractOp::create(b, acc[mi * 4 + ni],
+                                       ArrayRef<int64_t>{i, jj});
+    };
+    auto fragments = [&](Element element) {
+      if (stageOutput)
+        stageFragments(element);
+      else
+        atomicFragments(element, j0);
+    };
+    if (wk == 1) {
+      fragments(own);
+    } else {
+      Value partials = func.getWorkgroupAttributions().back();
+      Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kw,
+                                          k.c(0));
+      Value other = k.sub(kw, k.c(1));
+      k.ifThen(k.lt(k.c(0), kw), [&] {
+        for (int64_t mi = 0; mi < 2; ++mi)
+          for (int64_t ni = 0; ni < 4; ++ni)
+            for (int64_t i = 0; i < 2; ++i)
+              for (int64_t jj = 0; jj < 2; ++jj)
+                k.store(own(mi, ni, i, jj), partials,
+                        {other, fragRow(mi, i), fragCol(ni, jj)});
+      });
+      gpu::BarrierOp::create(b);
+      k.ifThen(first, [&] {
+        fragments([&](int64_t mi, int64_t ni, int64_t i, int64_t jj) {
+          Value v = own(mi, ni, i, jj);
+          for (int64_t q = 0; q < wk - 1; ++q)
+            v = k.fadd(v, k.load(partials, {k.c(q), fragRow(mi, i),
+                                            fragCol(ni, jj)}));
+          return v;
+        });
+      });
+    }
+    if (stageOutput) {
+      gpu::BarrierOp::create(b);
+      copyOut(j0);
+    }
   };
 
   auto accType = VectorType::get({2, 2}, b.getF32Type());
@@ -845,7 +982,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
              SmallVector<Value> next = loadB(k.c(0), bColumn(k.add(j0, tn)));
              // The epilogue's barrier also orders this tile's reads of
              // tileB and tileC before the next iteration's writes.
-             stagedEpilogue(mmaSlice(zeros, k.c(0)), j0);
+             epilogue(mmaSlice(zeros, k.c(0)), j0);
              return next;
            });
     return launch;
@@ -898,11 +1035,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
         b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
     nvgpu::DeviceAsyncWaitOp::create(b, all, b.getI32IntegerAttr(0));
   }
-  ValueRange acc = ValueRange(state).take_front(8);
-  if (stageOutput)
-    stagedEpilogue(acc, j0);
-  else
-    atomicEpilogue(acc, j0);
+  epilogue(ValueRange(state).take_front(8), j0);
   return launch;
 }
 

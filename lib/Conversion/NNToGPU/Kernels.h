@@ -61,8 +61,12 @@ public:
   /// for a dense convolution, 1 for a grouped one) and of adjacent output
   /// columns (up to 4, while the GPU stays full):
   ///   (input NxCxHxW, filter OxC/gxKHxKW, bias O, output NxOxOHxOW).
+  /// `filterValues`, when given for a filter that
+  /// directConvFilterAsImmediates accepts, are compiled into the kernel as
+  /// FMA immediates (the filter argument is then not read).
   KernelLaunch emitDirectConv(llvm::StringRef name, const ConvShape &s,
-                              nn::Activation act, const Elements &types);
+                              nn::Activation act, const Elements &types,
+                              mlir::DenseFPElementsAttr filterValues = {});
 
   /// A 1x1 convolution as a GEMM on 64x64 output tiles staged through shared
   /// memory (float32 FMA), batch x pixels forming one column dimension and K
@@ -115,10 +119,12 @@ private:
 };
 
 /// How a tensor-core GEMM is cut: a block of wm x wn warps of 32 x 32
-/// outputs, and K split into `splitK` chunks of `chunk` channels over grid z.
+/// outputs, each output tile shared by wk warps that split every K slice,
+/// and K split into `splitK` chunks of `chunk` channels over grid z.
 struct MmaGemmPlan {
-  int64_t wm, wn;
-  int64_t kSlice; // K staged per shared-memory round: 16 (tf32), 32 (f16)
+  int64_t wm, wn, wk;
+  int64_t kSlice; // K staged per shared-memory round: wk x (16 or 32)
+  int64_t threads() const { return 32 * wm * wn * wk; }
   int64_t splitK, chunk;
   int64_t tilesPerBlock; // column tiles one block runs through, in order
   int64_t tileRows() const { return 32 * wm; }
@@ -129,6 +135,10 @@ struct MmaGemmPlan {
 };
 MmaGemmPlan planMmaGemm(const ConvShape &s, nn::Activation act, bool pooled,
                         Precision precision);
+
+/// Whether a direct convolution's filter is small and dense enough to be
+/// compiled into the kernel (every thread then computes all its channels).
+bool directConvFilterAsImmediates(const ConvShape &s);
 
 /// How many images one block of the linear kernel handles.
 int64_t linearImagesPerBlock(int64_t n, int64_t kDim);

@@ -420,10 +420,14 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
             (s.groups == s.c && s.icg == 1 ? "depthwise" : "conv") +
             std::to_string(s.kh) + "x" + std::to_string(s.kw) + "_s" +
             std::to_string(s.sh) + suffix;
+        DenseFPElementsAttr filterValues;
+        if (auto constant = conv.getFilter().getDefiningOp<arith::ConstantOp>())
+          filterValues = dyn_cast<DenseFPElementsAttr>(constant.getValue());
         auto k = emitter->emitDirectConv(
             kernelName(kind), s, conv.getActivation(),
             {storage(conv.getInput()), builder.getF32Type(),
-             storage(conv.getResult())});
+             storage(conv.getResult())},
+            filterValues);
         launch(k,
                {viewOf(conv.getInput()), viewOf(conv.getFilter()),
                 viewOf(conv.getBias()), viewOf(conv.getResult())},
