@@ -1,0 +1,71 @@
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 | FileCheck %s
+
+// Kernel shapes chosen per layer (f16). An expand 1x1 with 16 input channels
+// over a large map: one 16-channel slice holds all of K, so each block runs
+// through several column tiles (10 x 14400 columns in 64-wide tiles: 2250
+// tiles, 4 per block), A staged once, the next tile's B loaded while this
+// one is multiplied and written out (here the graph's f32 output, 4 floats
+// at a time).
+// CHECK-LABEL: func.func @ptxnet_forward
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu6_0 blocks in (%c563, %c2, %c1{{.*}}) threads in (%c128,
+// CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x64x24xf16, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<16x72xf16, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<64x68xf32, #gpu.address_space<workgroup>>)
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c4{{.*}} step %c1{{.*}} iter_args
+// CHECK:   memref.store %{{.*}}, %[[B]]
+// CHECK:   gpu.barrier
+// CHECK:   memref.load %arg0
+// CHECK:   nvgpu.ldmatrix %[[A]]
+// CHECK:   nvgpu.mma.sync
+// CHECK:   memref.store %{{.*}}, %[[C]]
+// CHECK:   gpu.barrier
+// CHECK:   vector.store %{{.*}}, %arg3[{{.*}}] {alignment = 16 : i64} : memref<10x96x14400xf32>, vector<4xf32>
+// CHECK:   scf.yield
+nn.graph @expand(%x: tensor<10x16x120x120xf32>) -> tensor<10x96x120x120xf32> {
+  %w = arith.constant dense<0.05> : tensor<96x16x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<96xf32>
+  %y = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<10x16x120x120xf32>, tensor<96x16x1x1xf32>, tensor<96xf32> -> tensor<10x96x120x120xf32>
+  nn.output %y : tensor<10x96x120x120xf32>
+}
+
+// -----
+
+// The head 1x1 + ReLU + global average pool over 8x8 maps: a warp's 32
+// columns lie in one image, so each row is summed over them in registers
+// and two shuffles, and one lane adds sum / 64 atomically.
+// CHECK-LABEL: func.func @ptxnet_forward
+// CHECK: gpu.memset async [%{{.*}}] %{{.*}}, %{{.*}} : memref<10x1280xf32>, f32
+// CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu_pool_0
+// CHECK: nvgpu.mma.sync
+// CHECK: arith.maximumf
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1
+// CHECK: gpu.shuffle  xor %{{.*}}, %c2
+// CHECK: scf.if
+// CHECK: %[[M:.*]] = arith.mulf %{{.*}}, %cst{{.*}} : f32
+// CHECK: memref.atomic_rmw addf %[[M]], %arg3[%{{.*}}, %{{.*}}] : (f32, memref<10x1280xf32>) -> f32
+nn.graph @head(%x: tensor<10x320x8x8xf32>) -> tensor<10x1280x1x1xf32> {
+  %w = arith.constant dense<0.05> : tensor<1280x320x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<1280xf32>
+  %y = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu pooled : tensor<10x320x8x8xf32>, tensor<1280x320x1x1xf32>, tensor<1280xf32> -> tensor<10x1280x1x1xf32>
+  nn.output %y : tensor<10x1280x1x1xf32>
+}
+
+// -----
+
+// A depthwise 3x3 over a large f16 map: each thread computes 4 adjacent
+// output columns, reading each input row once as 3 aligned vectors of 4
+// halves (the window starts one column left of a 4-aligned column).
+// CHECK-LABEL: gpu.func @depthwise3x3_s1_relu6_1
+// CHECK-COUNT-3: vector.load %arg0[{{.*}}] {alignment = 8 : i64} : memref<10x32x120x120xf16>, vector<4xf16>
+// CHECK-NOT: vector.load %arg0
+// CHECK: arith.mulf
+// CHECK-COUNT-3: vector.load %arg0[{{.*}}] {alignment = 8 : i64} : memref<10x32x120x120xf16>, vector<4xf16>
+nn.graph @depthwise(%x: tensor<10x32x120x120xf32>) -> tensor<10x32x120x120xf32> {
+  %w = arith.constant dense<0.05> : tensor<32x32x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<32xf32>
+  %e = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<10x32x120x120xf32>, tensor<32x32x1x1xf32>, tensor<32xf32> -> tensor<10x32x120x120xf32>
+  %wd = arith.constant dense<0.1> : tensor<32x1x3x3xf32>
+  %y = nn.fused_conv2d %e, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] groups = 32 activation = relu6 : tensor<10x32x120x120xf32>, tensor<32x1x3x3xf32>, tensor<32xf32> -> tensor<10x32x120x120xf32>
+  nn.output %y : tensor<10x32x120x120xf32>
+}
