@@ -22,7 +22,7 @@
 // ReLU6 are applied as the output tile is staged, in f16, through shared
 // memory, then rows are copied out 8 halves (16 bytes) at a time.
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x40xf16, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<32x{{[0-9]+}}xf16, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf16, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x40xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:.*]] : memref<32x{{[0-9]+}}xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}], 8, %{{.*}} {bypassL1} : memref<64x48xf16>
 // The graph input is f32: B is converted to f16 as it is prefetched.
 // CHECK: arith.truncf %{{.*}} : f32 to f16
@@ -47,6 +47,8 @@
 // CHECK: arith.extf %{{.*}} : f16 to f32
 // CHECK: arith.truncf %{{.*}} : f32 to f16
 
+// Shared tiles are 16-byte aligned (ldmatrix rows, cp.async, vectors).
+// PTX: .shared .align 16 .b8 __wg_conv1x1_mma_f16_relu6_0_0[
 // PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX: ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32

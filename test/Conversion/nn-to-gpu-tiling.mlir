@@ -9,7 +9,7 @@
 // CHECK-LABEL: func.func @ptxnet_forward
 // CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu6_0 blocks in (%c563, %c2, %c1{{.*}}) threads in (%c128,
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x64x24xf16, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<16x72xf16, #gpu.address_space<workgroup>>, %[[C:.*]] : memref<64x68xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x64x24xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:.*]] : memref<16x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<64x68xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c4{{.*}} step %c1{{.*}} iter_args

@@ -43,7 +43,7 @@
 // CHECK-NOT:     arith.minimumf
 // CHECK:         memref.store
 // Pointwise GEMM: shared-memory tiles, barriers, 16x16 threads.
-// CHECK:       gpu.func @conv1x1_gemm_relu6_1({{.*}}) workgroup(%{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 16, 16, 1>}
+// CHECK:       gpu.func @conv1x1_gemm_relu6_1({{.*}}) workgroup(%{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<16x64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}) kernel attributes {known_block_size = array<i32: 16, 16, 1>}
 // CHECK:         gpu.barrier
 // CHECK:         arith.minimumf
 // A grouped filter is read from memory, in a loop over the group's input
@@ -54,7 +54,7 @@
 // CHECK:       gpu.func @add_3
 // CHECK:         arith.addf
 // Pool + linear: the pooled row in shared memory, a warp-shuffle reduction.
-// CHECK:       gpu.func @pool_linear_4({{.*}}) workgroup(%{{.*}} : memref<2x8xf32, #gpu.address_space<workgroup>>)
+// CHECK:       gpu.func @pool_linear_4({{.*}}) workgroup(%{{.*}} : memref<2x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK:         gpu.barrier
 // CHECK:         gpu.shuffle  xor
 nn.graph @small(%x: tensor<2x3x8x8xf32>) -> tensor<2x5xf32> {
@@ -102,7 +102,7 @@ nn.graph @head(%x: tensor<2x4x4x4xf32>) -> tensor<2x3xf32> {
 // CHECK-LABEL: func.func @ptxnet_forward
 // CHECK:   gpu.launch_func async [%{{.*}}] @ptxnet_kernels::@expand_dw3x3_s2_relu6_0 {{.*}} args(%{{.*}} : memref<1x16x8x8xf32>, %{{.*}} : memref<32x16xf32>, %{{.*}} : memref<32xf32>, %{{.*}} : memref<32x1x3x3xf32>, %{{.*}} : memref<32xf32>, %{{.*}} : memref<1x32x4x4xf32>)
 // CHECK-LABEL: gpu.func @expand_dw3x3_s2_relu6_0
-// CHECK-SAME: workgroup(%{{.*}} : memref<8x16xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8x289xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<8x16xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<8x289xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK:   gpu.barrier
 // CHECK:   gpu.barrier
 nn.graph @mbconv(%x: tensor<1x16x8x8xf32>) -> tensor<1x32x4x4xf32> {

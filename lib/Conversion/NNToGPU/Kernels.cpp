@@ -10,6 +10,7 @@
 #include "Kernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -104,6 +105,29 @@ struct KB {
       safe.push_back(sel(valid, i, c(0)));
     return sel(valid, read(m, safe), f(0.0f));
   }
+  /// The `width` consecutive elements at m[idx] (along the last index) as
+  /// float32 values: one aligned vector load where `valid`, else zeros. The
+  /// caller guarantees that idx is a multiple of `width` elements into
+  /// width-aligned rows.
+  SmallVector<Value> maskedVectorRead(Value valid, Value m,
+                                      ArrayRef<Value> idx, int64_t width) {
+    if (width == 1)
+      return {maskedLoad(valid, m, idx)};
+    Type element = cast<MemRefType>(m.getType()).getElementType();
+    SmallVector<Value> safe;
+    for (Value i : idx)
+      safe.push_back(sel(valid, i, c(0)));
+    Value vec = vector::LoadOp::create(
+        b, VectorType::get({width}, element), m, safe, /*nontemporal=*/false,
+        llvm::Align(width * element.getIntOrFloatBitWidth() / 8));
+    SmallVector<Value> values;
+    for (int64_t e = 0; e < width; ++e)
+      values.push_back(sel(valid,
+                           convert(vector::ExtractOp::create(b, vec, e),
+                                   b.getF32Type()),
+                           f(0.0f)));
+    return values;
+  }
   /// The GEMM epilogues' store: out[n][o][px] = v; for a pooled output,
   /// out[n][o] += v / P (an atomic add: every pixel block contributes); with
   /// split K, out[n][o][px] += v (every K chunk contributes).
@@ -175,6 +199,11 @@ gpu::GPUFuncOp KernelEmitter::createKernel(StringRef name,
                                      workgroup);
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                 builder.getUnitAttr());
+  // Shared-memory tiles are read and written in 16-byte vectors, by ldmatrix
+  // and by cp.async: align each to 16 bytes.
+  for (unsigned i = 0; i < workgroup.size(); ++i)
+    func.setWorkgroupAttributionAttr(i, LLVM::LLVMDialect::getAlignAttrName(),
+                                     builder.getI64IntegerAttr(16));
   builder.setInsertionPointToEnd(&func.getBody().front());
   gpu::ReturnOp::create(builder, module.getLoc());
   return func;
@@ -311,19 +340,8 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
             for (int64_t m = 0; m < vectors; ++m) {
               Value x = k.add(k.sub(x0, k.c(lead)), m * vw);
               Value ok = k.both(rowOk, k.both(k.ge0(x), k.lt(x, s.w)));
-              if (vw == 1) {
-                segment.push_back(k.maskedLoad(ok, in, {n, ch, y, x}));
-                continue;
-              }
-              Value vec = vector::LoadOp::create(
-                  b, VectorType::get({vw}, types.in), in,
-                  ValueRange{n, ch, k.sel(ok, y, k.c(0)), k.sel(ok, x, k.c(0))},
-                  /*nontemporal=*/false, llvm::Align(vw * inBytes));
-              for (int64_t e = 0; e < vw; ++e) {
-                Value v = vector::ExtractOp::create(b, vec, e);
-                segment.push_back(k.sel(ok, k.convert(v, b.getF32Type()),
-                                        k.f(0.0f)));
-              }
+              llvm::append_range(segment,
+                                 k.maskedVectorRead(ok, in, {n, ch, y, x}, vw));
             }
             ArrayRef<Value> row = ArrayRef<Value>(segment).slice(lead, span);
             for (int64_t kx = 0; kx < s.kw; ++kx)
@@ -1261,19 +1279,31 @@ KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
     valids.push_back(k.lt(o, m));
     safe.push_back(k.sel(valids.back(), o, k.c(0)));
   }
+  // A lane reads lv consecutive weights (up to 16 bytes) and row values.
+  const int64_t wBytes = types.filter.getIntOrFloatBitWidth() / 8;
+  int64_t lv = 1;
+  for (int64_t v = 16 / wBytes; v > 1; v /= 2)
+    if (kDim % v == 0) {
+      lv = v;
+      break;
+    }
   SmallVector<Value> init(images * kOutputsPerWarp, k.f(0.0f));
   SmallVector<Value> partial = k.loop(
-      0, ceilDiv(kDim, 32) * 32, 32, init, [&](Value base, ValueRange a) {
-        Value kk = k.add(base, lane);
+      0, ceilDiv(kDim, 32 * lv) * 32 * lv, 32 * lv, init,
+      [&](Value base, ValueRange a) {
+        Value kk = k.add(base, k.mul(lane, lv));
         Value ok = k.lt(kk, kDim);
-        SmallVector<Value> xs;
+        SmallVector<SmallVector<Value>> xs;
         for (int64_t i = 0; i < images; ++i)
-          xs.push_back(k.maskedLoad(ok, rows, {k.c(i), kk}));
-        SmallVector<Value> next;
+          xs.push_back(k.maskedVectorRead(ok, rows, {k.c(i), kk}, lv));
+        SmallVector<Value> next(a.begin(), a.end());
         for (int64_t jo = 0; jo < kOutputsPerWarp; ++jo) {
-          Value w = k.maskedLoad(ok, weight, {safe[jo], kk});
+          SmallVector<Value> w =
+              k.maskedVectorRead(ok, weight, {safe[jo], kk}, lv);
           for (int64_t i = 0; i < images; ++i)
-            next.push_back(k.fma(a[jo * images + i], xs[i], w));
+            for (int64_t e = 0; e < lv; ++e)
+              next[jo * images + i] =
+                  k.fma(next[jo * images + i], xs[i][e], w[e]);
         }
         return next;
       });
