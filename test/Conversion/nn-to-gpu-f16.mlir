@@ -24,13 +24,15 @@
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
 // CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x40xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:.*]] : memref<32x{{[0-9]+}}xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}], 8, %{{.*}} {bypassL1} : memref<64x48xf16>
-// The graph input is f32: B is converted to f16 as it is prefetched.
-// CHECK: arith.truncf %{{.*}} : f32 to f16
+// The graph input is f32: B is read in vectors of 4 floats (16 bytes) and
+// converted to f16 as it is prefetched.
+// CHECK: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<2x48x64xf32>, vector<4xf32>
+// CHECK: arith.truncf %{{.*}} : vector<4xf32> to vector<4xf16>
 // CHECK: scf.for
-// CHECK: memref.store %{{.*}}, %[[B]]
+// CHECK: vector.store %{{.*}}, %[[B]][{{.*}}] {alignment = 8 : i64} : memref<32x{{[0-9]+}}xf16, #gpu.address_space<workgroup>>, vector<4xf16>
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
 // CHECK: gpu.barrier
-// CHECK: arith.truncf %{{.*}} : f32 to f16
+// CHECK: arith.truncf %{{.*}} : vector<4xf32> to vector<4xf16>
 // CHECK: nvgpu.ldmatrix %[[A]][{{.*}}] {numTiles = 4 : i32, transpose = false} : {{.*}} -> vector<4x2xf16>
 // CHECK: nvgpu.ldmatrix %[[B]][{{.*}}] {numTiles = 2 : i32, transpose = true} : {{.*}} -> vector<2x2xf16>
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>

@@ -13,9 +13,9 @@
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c4{{.*}} step %c1{{.*}} iter_args
-// CHECK:   memref.store %{{.*}}, %[[B]]
+// CHECK:   vector.store %{{.*}}, %[[B]]
 // CHECK:   gpu.barrier
-// CHECK:   memref.load %arg0
+// CHECK:   vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<10x16x14400xf32>, vector<4xf32>
 // CHECK:   nvgpu.ldmatrix %[[A]]
 // CHECK:   nvgpu.mma.sync
 // CHECK:   memref.store %{{.*}}, %[[C]]

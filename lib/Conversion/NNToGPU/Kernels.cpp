@@ -81,11 +81,12 @@ struct KB {
   void store(Value v, Value m, ValueRange idx) {
     memref::StoreOp::create(b, v, m, idx);
   }
-  /// `v` (f32 or f16) as `type`.
+  /// `v` (f32 or f16, or a vector of them) as `type`.
   Value convert(Value v, Type type) {
     if (v.getType() == type)
       return v;
-    if (type.getIntOrFloatBitWidth() < v.getType().getIntOrFloatBitWidth())
+    if (getElementTypeOrSelf(type).getIntOrFloatBitWidth() <
+        getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth())
       return arith::TruncFOp::create(b, type, v);
     return arith::ExtFOp::create(b, type, v);
   }
@@ -113,20 +114,27 @@ struct KB {
                                       ArrayRef<Value> idx, int64_t width) {
     if (width == 1)
       return {maskedLoad(valid, m, idx)};
+    Value vec = maskedVectorLoad(valid, m, idx, width);
+    SmallVector<Value> values;
+    for (int64_t e = 0; e < width; ++e)
+      values.push_back(
+          convert(vector::ExtractOp::create(b, vec, e), b.getF32Type()));
+    return values;
+  }
+  /// The same as one vector of m's element type (zeros where not `valid`).
+  Value maskedVectorLoad(Value valid, Value m, ArrayRef<Value> idx,
+                         int64_t width) {
     Type element = cast<MemRefType>(m.getType()).getElementType();
+    auto type = VectorType::get({width}, element);
     SmallVector<Value> safe;
     for (Value i : idx)
       safe.push_back(sel(valid, i, c(0)));
     Value vec = vector::LoadOp::create(
-        b, VectorType::get({width}, element), m, safe, /*nontemporal=*/false,
+        b, type, m, safe, /*nontemporal=*/false,
         llvm::Align(width * element.getIntOrFloatBitWidth() / 8));
-    SmallVector<Value> values;
-    for (int64_t e = 0; e < width; ++e)
-      values.push_back(sel(valid,
-                           convert(vector::ExtractOp::create(b, vec, e),
-                                   b.getF32Type()),
-                           f(0.0f)));
-    return values;
+    Value zero = arith::ConstantOp::create(
+        b, type, DenseElementsAttr::get(type, b.getZeroAttr(element)));
+    return sel(valid, vec, zero);
   }
   /// The GEMM epilogues' store: out[n][o][px] = v; for a pooled output,
   /// out[n][o] += v / P (an atomic add: every pixel block contributes); with
@@ -632,7 +640,17 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   const int64_t vec = 16 / (f16 ? 2 : 4);
   const bool asyncA = s.c % vec == 0 && types.filter == operand &&
                       (tm * (kK / vec)) % threads == 0;
-  const int64_t aPerThread = tm * kK / threads, bPerThread = kK * tn / threads;
+  // B is staged in vectors of bv pixels (up to 16 bytes) when they never
+  // straddle two images (P % bv == 0) and every thread gets whole rows.
+  const int64_t inBytes = types.in.getIntOrFloatBitWidth() / 8;
+  int64_t bv = 1;
+  for (int64_t v = 16 / inBytes; v > 1; v /= 2)
+    if (p % v == 0 && kK % (threads / (tn / v)) == 0) {
+      bv = v;
+      break;
+    }
+  const int64_t aPerThread = tm * kK / threads;
+  const int64_t bPerThread = kK * (tn / bv) / threads; // vectors
   const int64_t aCopiesPerThread = tm * (kK / vec) / threads;
   // Plain stores go through a shared-memory tile of the block's outputs, in
   // the output's element type, after bias and activation: warps then copy
@@ -678,8 +696,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   // and B column, on rows spaced `threads / kK` and `threads / tn` apart.
   Value aCol = k.rem(tid, kK), aRow0 = k.div(tid, kK);
   int64_t aRowStep = threads / kK;
-  Value bCol = k.rem(tid, tn), bRow0 = k.div(tid, tn);
-  int64_t bRowStep = threads / tn;
+  Value bCol = k.mul(k.rem(tid, tn / bv), bv), bRow0 = k.div(tid, tn / bv);
+  int64_t bRowStep = threads / (tn / bv);
   // A thread's B column in the tile starting at column j0, split into
   // (image, pixel) once per tile.
   struct BColumn {
@@ -704,13 +722,16 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     }
     return regs;
   };
+  auto bVector = VectorType::get({bv}, operand);
   auto loadB = [&](Value c0, const BColumn &col) {
     SmallVector<Value> regs;
     for (int64_t r = 0; r < bPerThread; ++r) {
       Value ch = k.add(k.add(c0, bRow0), r * bRowStep);
-      regs.push_back(k.convert(k.maskedLoad(k.both(col.ok, k.lt(ch, s.c)),
-                                            in, {col.img, ch, col.px}),
-                               operand));
+      Value ok = k.both(col.ok, k.lt(ch, s.c));
+      SmallVector<Value> idx = {col.img, ch, col.px};
+      regs.push_back(bv == 1 ? k.convert(k.maskedLoad(ok, in, idx), operand)
+                             : k.convert(k.maskedVectorLoad(ok, in, idx, bv),
+                                         bVector));
     }
     return regs;
   };
@@ -719,8 +740,15 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       k.store(regs[r], tileA, {buf, k.add(aRow0, r * aRowStep), aCol});
   };
   auto storeB = [&](ValueRange regs) {
-    for (int64_t r = 0; r < bPerThread; ++r)
-      k.store(regs[r], tileB, {k.add(bRow0, r * bRowStep), bCol});
+    for (int64_t r = 0; r < bPerThread; ++r) {
+      Value row = k.add(bRow0, r * bRowStep);
+      if (bv == 1)
+        k.store(regs[r], tileB, {row, bCol});
+      else
+        vector::StoreOp::create(
+            b, regs[r], tileB, ValueRange{row, bCol}, /*nontemporal=*/false,
+            llvm::Align(bv * operand.getIntOrFloatBitWidth() / 8));
+    }
   };
   // cp.async of the A slice at c0 into buffer `buf`: each thread copies
   // 16-byte pieces; pieces past C are zero-filled (source size 0) and rows
