@@ -3,16 +3,16 @@
 // Kernel shapes chosen per layer (f16). An expand 1x1 with 16 input channels
 // over a large map: one 16-channel slice holds all of K, so each block runs
 // through several column tiles (10 x 14400 columns in 64-wide tiles: 2250
-// tiles, 4 per block), A staged once, the next tile's B loaded while this
+// tiles, 8 per block), A staged once, the next tile's B loaded while this
 // one is multiplied and written out (here the graph's f32 output, 4 floats
 // at a time).
 // CHECK-LABEL: func.func @ptxnet_forward
-// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu6_0 blocks in (%c563, %c2, %c1{{.*}}) threads in (%c128,
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu6_0 blocks in (%c282, %c2, %c1{{.*}}) threads in (%c128,
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
 // CHECK-SAME: workgroup(%[[A:.*]] : memref<2x64x24xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:.*]] : memref<16x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<64x68xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
-// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c4{{.*}} step %c1{{.*}} iter_args
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c8{{.*}} step %c1{{.*}} iter_args
 // CHECK:   vector.store %{{.*}}, %[[B]]
 // CHECK:   gpu.barrier
 // CHECK:   vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<10x16x14400xf32>, vector<4xf32>

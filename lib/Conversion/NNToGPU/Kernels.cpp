@@ -607,12 +607,12 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   plan.accumulates = pooled || plan.splitK > 1;
   // Shallow layers (all of K in one slice) run through several column tiles
   // per block, so that each tile's loads overlap the previous tile's MMAs and
-  // stores; about 8 blocks per SM remain.
+  // stores; about 4 blocks per SM remain.
   plan.tilesPerBlock = 1;
   if (!plan.accumulates && plan.wk == 1 && s.c <= plan.kSlice)
     plan.tilesPerBlock = std::clamp<int64_t>(
         ceilDiv(s.oc, plan.tileRows()) * ceilDiv(cols, plan.tileCols()) /
-            (8 * 132),
+            (4 * 132),
         1, 8);
   return plan;
 }
