@@ -90,3 +90,45 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
   %y = nn.fused_conv2d %p, %w2, %b2 strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<2x320x8x8xf32>, tensor<64x320x1x1xf32>, tensor<64xf32> -> tensor<2x64x8x8xf32>
   nn.output %y : tensor<2x64x8x8xf32>
 }
+
+// -----
+
+// An expand + depthwise pair in f16 runs its expand on tensor cores: blocks
+// of 32 hidden channels over a 15x15 input region (stride 2: 7x7 outputs),
+// the expand filter (f16, 16 input channels) by cp.async, with threads past
+// the last piece copying nothing, the region staged as f16, ldmatrix +
+// m16n8k16 into a 32 x 256 hidden tile in shared memory, then the depthwise
+// from there. 96 hidden channels over 8x8 outputs: 2 x 2 patches, 3 channel
+// blocks, 2 images.
+// CHECK-LABEL: func.func @ptxnet_forward
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@expand_dw3x3_s2_relu6_mma_f16_0 blocks in (%c4, %c3, %c2) threads in (%c128,
+// CHECK-SAME: args(%{{.*}} : memref<2x16x16x16xf32>, %{{.*}} : memref<96x16xf16>, %{{.*}} : memref<96xf32>, %{{.*}} : memref<96x1x3x3xf32>, %{{.*}} : memref<96xf32>, %{{.*}} : memref<2x96x8x8xf32>)
+// CHECK-LABEL: gpu.func @expand_dw3x3_s2_relu6_mma_f16_0
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<16x264xf16, {{.*}}, %[[H:.*]] : memref<32x264xf16,
+// CHECK: scf.if
+// CHECK:   nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}], 8, %{{.*}} {bypassL1}
+// CHECK: %[[G:.*]] = nvgpu.device_async_create_group
+// CHECK-NEXT: nvgpu.device_async_wait %[[G]] {numGroups = 0 : i32}
+// CHECK: scf.for
+// CHECK:   gpu.barrier
+// CHECK:   arith.truncf %{{.*}} : f32 to f16
+// CHECK:   memref.store %{{.*}}, %[[B]]
+// CHECK:   gpu.barrier
+// CHECK:   nvgpu.ldmatrix %[[A]]
+// CHECK:   nvgpu.ldmatrix %[[B]]{{.*}}transpose = true
+// CHECK:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]}
+// CHECK: arith.minimumf
+// CHECK: memref.store %{{.*}}, %[[H]]
+// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK:   memref.load %[[H]]
+// CHECK:   arith.extf
+// CHECK:   memref.load %arg3
+nn.graph @expand_dw(%x: tensor<2x16x16x16xf32>) -> tensor<2x96x8x8xf32> {
+  %we = arith.constant dense<0.05> : tensor<96x16x1x1xf32>
+  %be = arith.constant dense<0.1> : tensor<96xf32>
+  %wd = arith.constant dense<0.1> : tensor<96x1x3x3xf32>
+  %bd = arith.constant dense<0.2> : tensor<96xf32>
+  %y = nn.fused_expand_depthwise %x, %we, %be expand_activation = relu6, %wd, %bd strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6 : tensor<2x16x16x16xf32>, tensor<96x16x1x1xf32>, tensor<96x1x3x3xf32>, tensor<96xf32> -> tensor<2x96x8x8xf32>
+  nn.output %y : tensor<2x96x8x8xf32>
+}

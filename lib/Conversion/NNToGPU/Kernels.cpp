@@ -1211,6 +1211,215 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
 }
 
 //===----------------------------------------------------------------------===//
+// Expand 1x1 + depthwise, fused, on tensor cores (f16)
+//===----------------------------------------------------------------------===//
+
+// A block owns 32 hidden channels of one image and a patch of depthwise
+// outputs whose input region is 16 x 16 (stride 1: 14 x 14 outputs) or
+// 15 x 15 (stride 2: 7 x 7 outputs), 256 region positions either way. The
+// expand is a 32 x 256 GEMM over the input channels: A (the expand filter
+// rows, all of K) stays in shared memory, B (the input region) is staged 32
+// channels at a time, and each of the 4 warps owns two 32 x 32 output tiles
+// (m16n8k16 on ldmatrix fragments). Bias, ReLU6 and the zero padding of the
+// hidden tensor are applied as the fragments go to a shared 32 x 256 hidden
+// tile; the depthwise then reads its taps from there.
+static constexpr int64_t kRegionPositions = 256, kHiddenRows = 32,
+                         kExpandThreads = 128;
+
+bool ptxnet::kernels::expandDepthwiseOnTensorCores(const ConvShape &s,
+                                                   int64_t inChannels) {
+  // Shared memory: A (32 x (C + 8)) + B (32 x 264) + hidden (32 x 264) f16
+  // must stay under 48 KB; the window must fit the region.
+  int64_t bytes = 2 * (kHiddenRows * (inChannels + 8) + 2 * 32 * 264);
+  return s.kh == 3 && s.kw == 3 && (s.sh == 1 || s.sh == 2) && s.sh == s.sw &&
+         inChannels % 8 == 0 && bytes <= 48 * 1024;
+}
+
+KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
+                                                   const ConvShape &s,
+                                                   int64_t inChannels,
+                                                   Activation expandAct,
+                                                   Activation act,
+                                                   const Elements &types) {
+  MLIRContext *ctx = module.getContext();
+  Type f16 = Float16Type::get(ctx);
+  const int64_t cin = inChannels, hid = s.c, hc = kHiddenRows;
+  const int64_t rw = s.sh == 1 ? 16 : 15; // region side
+  const int64_t th = (rw - s.kh) / s.sh + 1, tw = th;
+  const int64_t region = rw * rw, rp = kRegionPositions;
+  const int64_t kK = cin >= 32 ? 32 : 16; // K staged per round
+  const int64_t kPad = ceilDiv(cin, kK) * kK;
+  const int64_t padA = kPad + 8, padB = rp + 8;
+  const int64_t tilesX = ceilDiv(s.ow, tw), tilesY = ceilDiv(s.oh, th);
+  const int64_t threads = kExpandThreads;
+  auto func = createKernel(
+      name,
+      {MemRefType::get({s.n, cin, s.h, s.w}, types.in),
+       MemRefType::get({hid, cin}, f16), f32Memref(ctx, {hid}),
+       f32Memref(ctx, {hid, 1, s.kh, s.kw}), f32Memref(ctx, {hid}),
+       MemRefType::get({s.n, hid, s.oh, s.ow}, types.out)},
+      {workgroupMemref(ctx, {hc, padA}, f16),
+       workgroupMemref(ctx, {kK, padB}, f16),
+       workgroupMemref(ctx, {hc, padB}, f16)});
+  ImplicitLocOpBuilder b(func.getLoc(), ctx);
+  enterKernel(b, func);
+  KB k{b};
+  Value in = func.getArgument(0), we = func.getArgument(1),
+        be = func.getArgument(2), wd = func.getArgument(3),
+        bd = func.getArgument(4), out = func.getArgument(5);
+  Value tileA = func.getWorkgroupAttributions()[0];
+  Value tileB = func.getWorkgroupAttributions()[1];
+  Value hidden = func.getWorkgroupAttributions()[2];
+
+  Value tid = k.threadId(gpu::Dimension::x);
+  Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
+  Value group = k.div(lane, 4), t = k.rem(lane, 4);
+  Value lane16 = k.rem(lane, 16), laneHalf = k.div(lane, 16);
+  Value tile = k.blockId(gpu::Dimension::x);
+  Value oy0 = k.mul(k.div(tile, tilesX), th);
+  Value ox0 = k.mul(k.rem(tile, tilesX), tw);
+  Value ch0 = k.mul(k.blockId(gpu::Dimension::y), hc);
+  Value n = k.blockId(gpu::Dimension::z);
+  Value iy0 = k.sub(k.mul(oy0, s.sh), k.c(s.pt));
+  Value ix0 = k.sub(k.mul(ox0, s.sw), k.c(s.pl));
+
+  // A: the block's expand filter rows, all input channels (zero past hid
+  // and past C), by cp.async in 16-byte pieces. Threads past the last piece
+  // copy nothing; the group then commits whatever each thread issued.
+  {
+    const int64_t pieces = hc * (kPad / 8);
+    for (int64_t base = 0; base < pieces; base += threads) {
+      Value e = k.add(tid, base);
+      k.ifThen(k.lt(e, pieces), [&] {
+        Value row = k.div(e, kPad / 8), col = k.mul(k.rem(e, kPad / 8), 8);
+        Value ch = k.add(ch0, row);
+        Value ok = k.both(k.lt(ch, hid), k.lt(col, cin));
+        nvgpu::DeviceAsyncCopyOp::create(
+            b, nvgpu::DeviceAsyncTokenType::get(ctx), tileA,
+            ValueRange{row, col}, we,
+            ValueRange{k.sel(ok, ch, k.c(0)), k.sel(ok, col, k.c(0))},
+            b.getIndexAttr(8), k.sel(ok, k.c(8), k.c(0)),
+            /*bypassL1=*/b.getUnitAttr());
+      });
+    }
+    Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
+    nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(0));
+  }
+
+  // The region positions a thread stages (2 of the 256) and whether each is
+  // inside the image (outside, the hidden tensor is zero padding).
+  const int64_t perThread = rp / threads;
+  SmallVector<Value> qs, inside, iys, ixs;
+  for (int64_t i = 0; i < perThread; ++i) {
+    Value q = k.add(tid, i * threads);
+    Value iy = k.add(iy0, k.div(q, rw)), ix = k.add(ix0, k.rem(q, rw));
+    qs.push_back(q);
+    inside.push_back(k.both(k.lt(q, region),
+                            k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
+                                   k.both(k.ge0(ix), k.lt(ix, s.w)))));
+    iys.push_back(iy);
+    ixs.push_back(ix);
+  }
+
+  // Expand: each warp owns column groups warp and warp + 4 (32 positions
+  // each) of the 32 x 256 hidden tile: 2 x (2 x 4) accumulator fragments.
+  auto accType = VectorType::get({2, 2}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
+  SmallVector<Value> init(2 * 8, zero);
+  SmallVector<Value> acc = k.loop(
+      0, kPad, kK, init, [&](Value c0, ValueRange a) {
+        gpu::BarrierOp::create(b); // the previous slice's reads are done
+        for (int64_t c = 0; c < kK; ++c)
+          for (int64_t i = 0; i < perThread; ++i) {
+            Value ch = k.add(c0, c);
+            Value v = k.maskedLoad(k.both(inside[i], k.lt(ch, cin)), in,
+                                   {n, ch, iys[i], ixs[i]});
+            k.store(k.convert(v, f16), tileB, {k.c(c), qs[i]});
+          }
+        gpu::BarrierOp::create(b);
+        SmallVector<Value> next(a.begin(), a.end());
+        for (int64_t ks = 0; ks < kK; ks += 16) {
+          SmallVector<Value> aFrag;
+          for (int64_t mi = 0; mi < 2; ++mi)
+            aFrag.push_back(nvgpu::LdMatrixOp::create(
+                b, VectorType::get({4, 2}, f16), tileA,
+                ValueRange{k.add(lane16, mi * 16),
+                           k.add(k.add(c0, k.mul(laneHalf, 8)), ks)},
+                /*transpose=*/false, /*numTiles=*/4));
+          for (int64_t g = 0; g < 2; ++g)
+            for (int64_t ni = 0; ni < 4; ++ni) {
+              Value col = k.add(k.mul(k.add(warp, g * 4), 32), ni * 8);
+              Value bFrag = nvgpu::LdMatrixOp::create(
+                  b, VectorType::get({2, 2}, f16), tileB,
+                  ValueRange{k.add(lane16, ks), col},
+                  /*transpose=*/true, /*numTiles=*/2);
+              for (int64_t mi = 0; mi < 2; ++mi) {
+                Value &c = next[g * 8 + mi * 4 + ni];
+                c = nvgpu::MmaSyncOp::create(b, aFrag[mi], bFrag, c,
+                                             ArrayRef<int64_t>{16, 8, 16},
+                                             /*tf32Enabled=*/false);
+              }
+            }
+        }
+        return next;
+      });
+
+  // Fragments -> hidden tile: bias, activation, zero outside the image.
+  for (int64_t mi = 0; mi < 2; ++mi)
+    for (int64_t i = 0; i < 2; ++i) {
+      Value row = k.add(group, mi * 16 + i * 8);
+      Value ch = k.add(ch0, row);
+      Value bias = k.maskedLoad(k.lt(ch, hid), be, {ch});
+      for (int64_t g = 0; g < 2; ++g)
+        for (int64_t ni = 0; ni < 4; ++ni)
+          for (int64_t jj = 0; jj < 2; ++jj) {
+            Value q = k.add(k.add(k.mul(k.add(warp, g * 4), 32), ni * 8 + jj),
+                            k.mul(t, 2));
+            Value iy = k.add(iy0, k.div(q, rw)), ix = k.add(ix0, k.rem(q, rw));
+            Value ok = k.both(k.lt(q, region),
+                              k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
+                                     k.both(k.ge0(ix), k.lt(ix, s.w))));
+            Value v = vector::ExtractOp::create(b, acc[g * 8 + mi * 4 + ni],
+                                                ArrayRef<int64_t>{i, jj});
+            Value h = k.activate(k.fadd(v, bias), expandAct);
+            k.store(k.convert(k.sel(ok, h, k.f(0.0f)), f16), hidden, {row, q});
+          }
+    }
+  gpu::BarrierOp::create(b);
+
+  // Depthwise from the hidden tile: consecutive threads, consecutive
+  // columns.
+  const int64_t outputs = hc * th * tw;
+  k.loop(0, ceilDiv(outputs, threads) * threads, threads, [&](Value base) {
+    Value e = k.add(base, tid);
+    Value eOk = k.lt(e, outputs);
+    Value eSafe = k.sel(eOk, e, k.c(0));
+    Value j = k.div(eSafe, th * tw), q = k.rem(eSafe, th * tw);
+    Value oy = k.div(q, tw), ox = k.rem(q, tw);
+    Value ch = k.add(ch0, j);
+    Value chOk = k.lt(ch, hid);
+    Value chSafe = k.sel(chOk, ch, k.c(0));
+    Value sum = k.f(0.0f);
+    for (int64_t ky = 0; ky < s.kh; ++ky)
+      for (int64_t kx = 0; kx < s.kw; ++kx) {
+        Value pos = k.add(k.mul(k.add(k.mul(oy, s.sh), ky), rw),
+                          k.add(k.mul(ox, s.sw), kx));
+        sum = k.fma(sum, k.read(hidden, {j, pos}),
+                    k.load(wd, {chSafe, k.c(0), k.c(ky), k.c(kx)}));
+      }
+    Value y = k.add(oy0, oy), x = k.add(ox0, ox);
+    k.ifThen(k.both(eOk, k.both(chOk, k.both(k.lt(y, s.oh), k.lt(x, s.ow)))),
+             [&] {
+               k.write(k.activate(k.fadd(sum, k.load(bd, {ch})), act), out,
+                       {n, ch, y, x});
+             });
+  });
+  return {func, {tilesX * tilesY, ceilDiv(hid, hc), s.n}, {threads, 1, 1}};
+}
+
+//===----------------------------------------------------------------------===//
 // Linear with a pooling / flatten prologue
 //===----------------------------------------------------------------------===//
 

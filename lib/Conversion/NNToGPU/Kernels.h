@@ -95,6 +95,16 @@ public:
                                    int64_t inChannels, nn::Activation expandAct,
                                    nn::Activation act, const Elements &types);
 
+  /// The same pair with the expand on tensor cores (f16 m16n8k16): blocks of
+  /// 32 hidden channels x a 16x16 (stride 1) or 15x15 (stride 2) input
+  /// region; the expand filter is f16 (HidxC), the rest as above. Only for
+  /// shapes expandDepthwiseOnTensorCores accepts.
+  KernelLaunch emitExpandDepthwiseMma(llvm::StringRef name, const ConvShape &s,
+                                      int64_t inChannels,
+                                      nn::Activation expandAct,
+                                      nn::Activation act,
+                                      const Elements &types);
+
   /// Linear layer with a flatten or global-average-pool prologue, one block
   /// per (16 outputs, up to 4 images); the pooled rows live in shared memory:
   ///   (input NxKxR, weight MxK, bias M, output NxM); R = H*W pooled, or 1.
@@ -139,6 +149,11 @@ MmaGemmPlan planMmaGemm(const ConvShape &s, nn::Activation act, bool pooled,
 /// Whether a direct convolution's filter is small and dense enough to be
 /// compiled into the kernel (every thread then computes all its channels).
 bool directConvFilterAsImmediates(const ConvShape &s);
+
+/// Whether emitExpandDepthwiseMma handles this depthwise convolution (3x3,
+/// stride 1 or 2) after an expand from `inChannels` (a multiple of 8 that
+/// fits its shared memory).
+bool expandDepthwiseOnTensorCores(const ConvShape &s, int64_t inChannels);
 
 /// How many images one block of the linear kernel handles.
 int64_t linearImagesPerBlock(int64_t n, int64_t kDim);

@@ -124,6 +124,9 @@ public:
 
 private:
   LogicalResult checkSupported();
+  /// f16 programs run an expand + depthwise pair's expand on tensor cores
+  /// where the kernel supports its shape.
+  bool expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const;
   void planStorage();
   void packWeights();
   Value view(Value buffer, int64_t offset, ArrayRef<int64_t> shape,
@@ -165,6 +168,24 @@ private:
   unsigned kernelCount = 0;
 };
 } // namespace
+
+/// The depthwise convolution of an expand + depthwise pair, over the (never
+/// materialised) hidden tensor.
+static ConvShape expandDepthwiseShape(nn::FusedExpandDepthwiseOp f) {
+  auto in = f.getInput().getType().getShape();
+  auto wd = f.getFilter().getType().getShape();
+  auto out = f.getType().getShape();
+  int64_t hid = wd[0];
+  return ConvShape{in[0], hid, in[2], in[3], hid, 1, wd[2], wd[3], out[2],
+                   out[3], f.getStrides()[0], f.getStrides()[1],
+                   f.getPadding()[0], f.getPadding()[1], hid};
+}
+
+bool GraphLowering::expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const {
+  return precision == Precision::f16 &&
+         expandDepthwiseOnTensorCores(expandDepthwiseShape(f),
+                                      f.getInput().getType().getDimSize(1));
+}
 
 LogicalResult GraphLowering::checkSupported() {
   WalkResult result = graph.walk([&](Operation *op) {
@@ -234,8 +255,10 @@ void GraphLowering::planStorage() {
                 .accumulates)
           result = f32;
       }
-    } else if (isa<nn::FusedExpandDepthwiseOp>(op)) {
+    } else if (auto fused = dyn_cast<nn::FusedExpandDepthwiseOp>(op)) {
       result = half ? f16 : f32;
+      if (expandOnTensorCores(fused))
+        halfFilter = fused.getExpandFilter();
     } else if (auto linear = dyn_cast<nn::FusedLinearOp>(op); linear && half) {
       halfFilter = linear.getWeight();
     }
@@ -435,28 +458,32 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         return success();
       })
       .Case<nn::FusedExpandDepthwiseOp>([&](nn::FusedExpandDepthwiseOp f) {
-        auto in = f.getInput().getType().getShape();
-        auto wd = f.getFilter().getType().getShape();
-        auto out = f.getType().getShape();
-        int64_t hid = wd[0];
-        // The depthwise convolution of the (never materialised) hidden
-        // tensor.
-        ConvShape s{in[0], hid, in[2], in[3], hid, 1, wd[2], wd[3], out[2],
-                    out[3], f.getStrides()[0], f.getStrides()[1],
-                    f.getPadding()[0], f.getPadding()[1], hid};
-        std::string kind = "expand_dw" + std::to_string(wd[2]) + "x" +
-                           std::to_string(wd[3]) + "_s" +
+        ConvShape s = expandDepthwiseShape(f);
+        int64_t cin = f.getInput().getType().getDimSize(1);
+        std::string kind = "expand_dw" + std::to_string(s.kh) + "x" +
+                           std::to_string(s.kw) + "_s" +
                            std::to_string(s.sh) +
                            activationSuffix(f.getActivation()).str();
-        auto k = emitter->emitExpandDepthwise(
-            kernelName(kind), s, in[1], f.getExpandActivation(),
-            f.getActivation(),
-            {storage(f.getInput()), builder.getF32Type(),
-             storage(f.getResult())});
+        Elements types{storage(f.getInput()), builder.getF32Type(),
+                       storage(f.getResult())};
+        KernelLaunch k;
+        Value expandFilter;
+        if (expandOnTensorCores(f)) {
+          k = emitter->emitExpandDepthwiseMma(kernelName(kind + "_mma_f16"), s,
+                                              cin, f.getExpandActivation(),
+                                              f.getActivation(), types);
+          expandFilter = weightView(f.getExpandFilter(), {s.c, cin},
+                                    builder.getF16Type());
+        } else {
+          k = emitter->emitExpandDepthwise(kernelName(kind), s, cin,
+                                           f.getExpandActivation(),
+                                           f.getActivation(), types);
+          expandFilter = viewOf(f.getExpandFilter(), {s.c, cin});
+        }
         launch(k,
-               {viewOf(f.getInput()), viewOf(f.getExpandFilter(), {hid, in[1]}),
-                viewOf(f.getExpandBias()), viewOf(f.getFilter()),
-                viewOf(f.getBias()), viewOf(f.getResult())},
+               {viewOf(f.getInput()), expandFilter, viewOf(f.getExpandBias()),
+                viewOf(f.getFilter()), viewOf(f.getBias()),
+                viewOf(f.getResult())},
                op->getLoc());
         return success();
       })
