@@ -4,8 +4,9 @@
 # GPU program.
 #
 # Writes out/efficientnet_b1/{weights.safetensors,input.npy,reference.npy},
-# out/effnet (exact float32, + out/effnet.ptx) and out/effnet_tf32 (tensor
-# cores, relative error ~4e-4). Run them on a GPU machine:
+# out/effnet (exact float32, + out/effnet.ptx), out/effnet_tf32 (tf32 tensor
+# cores, relative error ~4e-4) and out/effnet_f16 (f16 tensor cores and f16
+# activations, the fastest, ~2e-4). Run them on a GPU machine:
 #   out/effnet --input out/efficientnet_b1/input.npy \
 #              --check out/efficientnet_b1/reference.npy --bench 100
 set -euo pipefail
@@ -23,3 +24,6 @@ mkdir -p "$DATA"
 "$BIN/ptxnet-compile" examples/efficientnet_b1/model.mlir \
   --weights "$DATA/weights.safetensors" --chip sm_89 --precision tf32 \
   -o out/effnet_tf32
+"$BIN/ptxnet-compile" examples/efficientnet_b1/model.mlir \
+  --weights "$DATA/weights.safetensors" --chip sm_89 --precision f16 \
+  -o out/effnet_f16
