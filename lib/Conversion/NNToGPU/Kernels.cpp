@@ -1089,6 +1089,94 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
 // Expand 1x1 + depthwise, fused
 //===----------------------------------------------------------------------===//
 
+/// The arguments of both expand + depthwise kernels (see Kernels.h); the
+/// expand filter is f32 or f16.
+static SmallVector<Type> expandDepthwiseArguments(MLIRContext *ctx,
+                                                  const ConvShape &s,
+                                                  int64_t cin,
+                                                  const Elements &types,
+                                                  Type expandFilter) {
+  int64_t hid = s.c;
+  return {MemRefType::get({s.n, cin, s.h, s.w}, types.in),
+          MemRefType::get({hid, cin}, expandFilter), f32Memref(ctx, {hid}),
+          f32Memref(ctx, {hid, 1, s.kh, s.kw}), f32Memref(ctx, {hid}),
+          MemRefType::get({s.n, hid, s.oh, s.ow}, types.out)};
+}
+
+/// expandDepthwiseArguments' values in a kernel: input, expand filter and
+/// bias, depthwise filter and bias, output.
+static std::array<Value, 6> expandDepthwiseOperands(gpu::GPUFuncOp func) {
+  return {func.getArgument(0), func.getArgument(1), func.getArgument(2),
+          func.getArgument(3), func.getArgument(4), func.getArgument(5)};
+}
+
+namespace {
+/// Where a fused block sits: its first hidden channel, image, output patch
+/// origin and the input origin of that patch's window.
+struct FusedBlockOrigin {
+  Value ch0, n, oy0, ox0, iy0, ix0;
+};
+} // namespace
+
+/// Grid x runs over th x tw output patches (tilesX per row), y over blocks of
+/// `channels` hidden channels, z over images.
+static FusedBlockOrigin fusedBlockOrigin(KB &k, const ConvShape &s,
+                                         int64_t th, int64_t tw,
+                                         int64_t channels, int64_t tilesX) {
+  Value tile = k.blockId(gpu::Dimension::x);
+  Value oy0 = k.mul(k.div(tile, tilesX), th);
+  Value ox0 = k.mul(k.rem(tile, tilesX), tw);
+  return {k.mul(k.blockId(gpu::Dimension::y), channels),
+          k.blockId(gpu::Dimension::z),
+          oy0,
+          ox0,
+          k.sub(k.mul(oy0, s.sh), k.c(s.pt)),
+          k.sub(k.mul(ox0, s.sw), k.c(s.pl))};
+}
+
+namespace {
+/// The depthwise phase of a fused expand + depthwise kernel: its operands.
+struct SharedDepthwise {
+  Value hidden;                // [channels][rw * rw] in shared memory, padded
+  int64_t rw, th, tw;          // region side, output patch
+  int64_t channels;            // hidden channels of the block
+  Value ch0, n, oy0, ox0;      // first channel, image, output patch origin
+  Value filter, bias, out;     // Hidx1xKHxKW, Hid, NxHidxOHxOW
+};
+} // namespace
+
+/// The depthwise convolution `s` of the block's hidden tile, written to
+/// `out`: consecutive threads compute consecutive columns.
+static void emitDepthwiseFromShared(KB &k, const ConvShape &s,
+                                    const SharedDepthwise &d, Value tid,
+                                    int64_t threads, Activation act) {
+  const int64_t outputs = d.channels * d.th * d.tw;
+  k.loop(0, ceilDiv(outputs, threads) * threads, threads, [&](Value base) {
+    Value e = k.add(base, tid);
+    Value eOk = k.lt(e, outputs);
+    Value eSafe = k.sel(eOk, e, k.c(0));
+    Value j = k.div(eSafe, d.th * d.tw), q = k.rem(eSafe, d.th * d.tw);
+    Value oy = k.div(q, d.tw), ox = k.rem(q, d.tw);
+    Value ch = k.add(d.ch0, j);
+    Value chOk = k.lt(ch, s.c);
+    Value chSafe = k.sel(chOk, ch, k.c(0));
+    Value sum = k.f(0.0f);
+    for (int64_t ky = 0; ky < s.kh; ++ky)
+      for (int64_t kx = 0; kx < s.kw; ++kx) {
+        Value pos = k.add(k.mul(k.add(k.mul(oy, s.sh), ky), d.rw),
+                          k.add(k.mul(ox, s.sw), kx));
+        sum = k.fma(sum, k.read(d.hidden, {j, pos}),
+                    k.load(d.filter, {chSafe, k.c(0), k.c(ky), k.c(kx)}));
+      }
+    Value y = k.add(d.oy0, oy), x = k.add(d.ox0, ox);
+    k.ifThen(k.both(eOk, k.both(chOk, k.both(k.lt(y, s.oh), k.lt(x, s.ow)))),
+             [&] {
+               k.write(k.activate(k.fadd(sum, k.load(d.bias, {ch})), act),
+                       d.out, {d.n, ch, y, x});
+             });
+  });
+}
+
 // A block owns a TH x TW tile of the depthwise output for 16 hidden channels
 // of one image. It computes the expand for the tile's input window (halo
 // included) into shared memory, zero outside the image (the depthwise
@@ -1110,28 +1198,17 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
   const int64_t tilesX = ceilDiv(s.ow, tw), tilesY = ceilDiv(s.oh, th);
   auto func = createKernel(
       name,
-      {MemRefType::get({s.n, cin, s.h, s.w}, types.in),
-       f32Memref(ctx, {hid, cin}), f32Memref(ctx, {hid}),
-       f32Memref(ctx, {hid, 1, s.kh, s.kw}), f32Memref(ctx, {hid}),
-       MemRefType::get({s.n, hid, s.oh, s.ow}, types.out)},
+      expandDepthwiseArguments(ctx, s, cin, types, Float32Type::get(ctx)),
       {workgroupMemref(ctx, {cb, cin}), workgroupMemref(ctx, {cb, region})});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value in = func.getArgument(0), we = func.getArgument(1),
-        be = func.getArgument(2), wd = func.getArgument(3),
-        bd = func.getArgument(4), out = func.getArgument(5);
+  auto [in, we, be, wd, bd, out] = expandDepthwiseOperands(func);
   Value weTile = func.getWorkgroupAttributions()[0];
   Value hidden = func.getWorkgroupAttributions()[1];
 
   Value tid = k.threadId(gpu::Dimension::x);
-  Value tile = k.blockId(gpu::Dimension::x);
-  Value oy0 = k.mul(k.div(tile, tilesX), th);
-  Value ox0 = k.mul(k.rem(tile, tilesX), tw);
-  Value ch0 = k.mul(k.blockId(gpu::Dimension::y), cb);
-  Value n = k.blockId(gpu::Dimension::z);
-  Value iy0 = k.sub(k.mul(oy0, s.sh), k.c(s.pt));
-  Value ix0 = k.sub(k.mul(ox0, s.sw), k.c(s.pl));
+  auto [ch0, n, oy0, ox0, iy0, ix0] = fusedBlockOrigin(k, s, th, tw, cb, tilesX);
 
   // The block's expand weights, zero for channels past the last.
   k.loop(0, ceilDiv(cb * cin, kFusedThreads) * kFusedThreads, kFusedThreads,
@@ -1184,28 +1261,9 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
   }
   gpu::BarrierOp::create(b);
 
-  // Depthwise from shared memory: consecutive threads, consecutive columns.
-  k.loop(0, cb * th * tw, kFusedThreads, [&](Value base) {
-    Value e = k.add(base, tid);
-    Value j = k.div(e, th * tw), q = k.rem(e, th * tw);
-    Value oy = k.div(q, tw), ox = k.rem(q, tw);
-    Value ch = k.add(ch0, j);
-    Value chOk = k.lt(ch, hid);
-    Value chSafe = k.sel(chOk, ch, k.c(0));
-    Value sum = k.f(0.0f);
-    for (int64_t ky = 0; ky < s.kh; ++ky)
-      for (int64_t kx = 0; kx < s.kw; ++kx) {
-        Value pos = k.add(k.mul(k.add(k.mul(oy, s.sh), ky), rw),
-                          k.add(k.mul(ox, s.sw), kx));
-        sum = k.fma(sum, k.load(hidden, {j, pos}),
-                    k.load(wd, {chSafe, k.c(0), k.c(ky), k.c(kx)}));
-      }
-    Value y = k.add(oy0, oy), x = k.add(ox0, ox);
-    k.ifThen(k.both(chOk, k.both(k.lt(y, s.oh), k.lt(x, s.ow))), [&] {
-      k.write(k.activate(k.fadd(sum, k.load(bd, {ch})), act), out,
-              {n, ch, y, x});
-    });
-  });
+  emitDepthwiseFromShared(k, s, {hidden, rw, th, tw, cb, ch0, n, oy0, ox0, wd,
+                                bd, out},
+                          tid, kFusedThreads, act);
   return {func, {tilesX * tilesY, ceilDiv(hid, cb), s.n},
           {kFusedThreads, 1, 1}};
 }
@@ -1254,19 +1312,14 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   const int64_t threads = kExpandThreads;
   auto func = createKernel(
       name,
-      {MemRefType::get({s.n, cin, s.h, s.w}, types.in),
-       MemRefType::get({hid, cin}, f16), f32Memref(ctx, {hid}),
-       f32Memref(ctx, {hid, 1, s.kh, s.kw}), f32Memref(ctx, {hid}),
-       MemRefType::get({s.n, hid, s.oh, s.ow}, types.out)},
+      expandDepthwiseArguments(ctx, s, cin, types, f16),
       {workgroupMemref(ctx, {hc, padA}, f16),
        workgroupMemref(ctx, {kK, padB}, f16),
        workgroupMemref(ctx, {hc, padB}, f16)});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value in = func.getArgument(0), we = func.getArgument(1),
-        be = func.getArgument(2), wd = func.getArgument(3),
-        bd = func.getArgument(4), out = func.getArgument(5);
+  auto [in, we, be, wd, bd, out] = expandDepthwiseOperands(func);
   Value tileA = func.getWorkgroupAttributions()[0];
   Value tileB = func.getWorkgroupAttributions()[1];
   Value hidden = func.getWorkgroupAttributions()[2];
@@ -1275,13 +1328,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
   Value group = k.div(lane, 4), t = k.rem(lane, 4);
   Value lane16 = k.rem(lane, 16), laneHalf = k.div(lane, 16);
-  Value tile = k.blockId(gpu::Dimension::x);
-  Value oy0 = k.mul(k.div(tile, tilesX), th);
-  Value ox0 = k.mul(k.rem(tile, tilesX), tw);
-  Value ch0 = k.mul(k.blockId(gpu::Dimension::y), hc);
-  Value n = k.blockId(gpu::Dimension::z);
-  Value iy0 = k.sub(k.mul(oy0, s.sh), k.c(s.pt));
-  Value ix0 = k.sub(k.mul(ox0, s.sw), k.c(s.pl));
+  auto [ch0, n, oy0, ox0, iy0, ix0] = fusedBlockOrigin(k, s, th, tw, hc, tilesX);
 
   // A: the block's expand filter rows, all input channels (zero past hid
   // and past C), by cp.async in 16-byte pieces. Threads past the last piece
@@ -1389,33 +1436,9 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
     }
   gpu::BarrierOp::create(b);
 
-  // Depthwise from the hidden tile: consecutive threads, consecutive
-  // columns.
-  const int64_t outputs = hc * th * tw;
-  k.loop(0, ceilDiv(outputs, threads) * threads, threads, [&](Value base) {
-    Value e = k.add(base, tid);
-    Value eOk = k.lt(e, outputs);
-    Value eSafe = k.sel(eOk, e, k.c(0));
-    Value j = k.div(eSafe, th * tw), q = k.rem(eSafe, th * tw);
-    Value oy = k.div(q, tw), ox = k.rem(q, tw);
-    Value ch = k.add(ch0, j);
-    Value chOk = k.lt(ch, hid);
-    Value chSafe = k.sel(chOk, ch, k.c(0));
-    Value sum = k.f(0.0f);
-    for (int64_t ky = 0; ky < s.kh; ++ky)
-      for (int64_t kx = 0; kx < s.kw; ++kx) {
-        Value pos = k.add(k.mul(k.add(k.mul(oy, s.sh), ky), rw),
-                          k.add(k.mul(ox, s.sw), kx));
-        sum = k.fma(sum, k.read(hidden, {j, pos}),
-                    k.load(wd, {chSafe, k.c(0), k.c(ky), k.c(kx)}));
-      }
-    Value y = k.add(oy0, oy), x = k.add(ox0, ox);
-    k.ifThen(k.both(eOk, k.both(chOk, k.both(k.lt(y, s.oh), k.lt(x, s.ow)))),
-             [&] {
-               k.write(k.activate(k.fadd(sum, k.load(bd, {ch})), act), out,
-                       {n, ch, y, x});
-             });
-  });
+  emitDepthwiseFromShared(k, s, {hidden, rw, th, tw, hc, ch0, n, oy0, ox0, wd,
+                                bd, out},
+                          tid, threads, act);
   return {func, {tilesX * tilesY, ceilDiv(hid, hc), s.n}, {threads, 1, 1}};
 }
 
