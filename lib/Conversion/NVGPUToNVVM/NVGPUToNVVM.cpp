@@ -33,6 +33,11 @@ struct ConvertNVGPUToNVVMIndexedPass
 
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    if (indexBitwidth != 32 && indexBitwidth != 64) {
+      getOperation()->emitError("index-bitwidth must be 32 or 64, got ")
+          << unsigned(indexBitwidth);
+      return signalPassFailure();
+    }
     LowerToLLVMOptions options(ctx);
     options.overrideIndexBitwidth(indexBitwidth);
     LLVMTypeConverter converter(ctx, options);
