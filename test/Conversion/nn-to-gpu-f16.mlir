@@ -120,10 +120,12 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // CHECK: arith.minimumf
 // CHECK: memref.store %{{.*}}, %[[H]]
 // CHECK: gpu.barrier
+// The depthwise: a thread owns a column of a channel, loads its 9 taps once
+// and walks down the column, reading each hidden row once.
 // CHECK: scf.for
+// CHECK-COUNT-9: memref.load %arg3
 // CHECK:   memref.load %[[H]]
 // CHECK:   arith.extf
-// CHECK:   memref.load %arg3
 nn.graph @expand_dw(%x: tensor<2x16x16x16xf32>) -> tensor<2x96x8x8xf32> {
   %we = arith.constant dense<0.05> : tensor<96x16x1x1xf32>
   %be = arith.constant dense<0.1> : tensor<96xf32>

@@ -1146,34 +1146,54 @@ struct SharedDepthwise {
 } // namespace
 
 /// The depthwise convolution `s` of the block's hidden tile, written to
-/// `out`: consecutive threads compute consecutive columns.
+/// `out`. A thread owns one output column of one channel and walks down its
+/// th rows: the channel's taps and bias are loaded once, and each hidden
+/// row it needs is read once (3 taps) and kept in registers while the rows
+/// that use it are computed. Consecutive threads own consecutive columns.
 static void emitDepthwiseFromShared(KB &k, const ConvShape &s,
                                     const SharedDepthwise &d, Value tid,
                                     int64_t threads, Activation act) {
-  const int64_t outputs = d.channels * d.th * d.tw;
-  k.loop(0, ceilDiv(outputs, threads) * threads, threads, [&](Value base) {
+  const int64_t columns = d.channels * d.tw;
+  k.loop(0, ceilDiv(columns, threads) * threads, threads, [&](Value base) {
     Value e = k.add(base, tid);
-    Value eOk = k.lt(e, outputs);
+    Value eOk = k.lt(e, columns);
     Value eSafe = k.sel(eOk, e, k.c(0));
-    Value j = k.div(eSafe, d.th * d.tw), q = k.rem(eSafe, d.th * d.tw);
-    Value oy = k.div(q, d.tw), ox = k.rem(q, d.tw);
+    Value j = k.div(eSafe, d.tw), ox = k.rem(eSafe, d.tw);
     Value ch = k.add(d.ch0, j);
     Value chOk = k.lt(ch, s.c);
     Value chSafe = k.sel(chOk, ch, k.c(0));
-    Value sum = k.f(0.0f);
+    SmallVector<Value> taps;
     for (int64_t ky = 0; ky < s.kh; ++ky)
-      for (int64_t kx = 0; kx < s.kw; ++kx) {
-        Value pos = k.add(k.mul(k.add(k.mul(oy, s.sh), ky), d.rw),
-                          k.add(k.mul(ox, s.sw), kx));
-        sum = k.fma(sum, k.read(d.hidden, {j, pos}),
-                    k.load(d.filter, {chSafe, k.c(0), k.c(ky), k.c(kx)}));
+      for (int64_t kx = 0; kx < s.kw; ++kx)
+        taps.push_back(k.load(d.filter, {chSafe, k.c(0), k.c(ky), k.c(kx)}));
+    Value bias = k.load(d.bias, {chSafe});
+    Value x = k.add(d.ox0, ox);
+    Value columnOk = k.both(eOk, k.both(chOk, k.lt(x, s.ow)));
+    Value col0 = k.mul(ox, s.sw); // the column's first tap in the region
+    llvm::DenseMap<int64_t, SmallVector<Value>> rows; // region row -> taps
+    auto row = [&](int64_t r) -> ArrayRef<Value> {
+      auto [it, inserted] = rows.try_emplace(r);
+      if (inserted)
+        for (int64_t kx = 0; kx < s.kw; ++kx)
+          it->second.push_back(
+              k.read(d.hidden, {j, k.add(col0, r * d.rw + kx)}));
+      return it->second;
+    };
+    for (int64_t oy = 0; oy < d.th; ++oy) {
+      Value sum = bias;
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        ArrayRef<Value> h = row(oy * s.sh + ky);
+        for (int64_t kx = 0; kx < s.kw; ++kx)
+          sum = k.fma(sum, h[kx], taps[ky * s.kw + kx]);
       }
-    Value y = k.add(d.oy0, oy), x = k.add(d.ox0, ox);
-    k.ifThen(k.both(eOk, k.both(chOk, k.both(k.lt(y, s.oh), k.lt(x, s.ow)))),
-             [&] {
-               k.write(k.activate(k.fadd(sum, k.load(d.bias, {ch})), act),
-                       d.out, {d.n, ch, y, x});
-             });
+      rows.erase(oy * s.sh); // no later output row reads it
+      if (s.sh == 2)
+        rows.erase(oy * s.sh + 1);
+      Value y = k.add(d.oy0, oy);
+      k.ifThen(k.both(columnOk, k.lt(y, s.oh)), [&] {
+        k.write(k.activate(sum, act), d.out, {d.n, ch, y, x});
+      });
+    }
   });
 }
 
