@@ -552,13 +552,15 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 //  - the filter (A) slice by cp.async (nvgpu.device_async_copy, 16 bytes)
 //    into a double buffer: the next slice is in flight while this one is
 //    multiplied;
-//  - the activation (B) slice through registers, prefetched during the MMAs
-//    (its rows are image pixels, not 16-byte aligned in general: 15x15 maps).
-// tf32: m16n8k8 on scalar fragment loads; rows padded (A: 16 -> 20 floats,
-// B: +8) so lane 4 * group + t reading A[group][t] and B[t][group] hits 32
+//  - the activation (B) slice through registers, prefetched during the MMAs,
+//    in vectors of up to 16 bytes where P allows (15x15 maps do not: their
+//    rows are not aligned, and cp.async needs aligned sources).
+// tf32: m16n8k8 on scalar fragment loads; rows padded (A: +4 floats, B: +8)
+// so lane 4 * group + t reading A[group][t] and B[t][group] hits 32
 // distinct banks. f16: m16n8k16 on nvgpu.ldmatrix (B transposed); rows padded
 // by 8 halves so the 8 rows of each ldmatrix phase hit distinct 16-byte bank
-// groups.
+// groups. planMmaGemm picks the block shape, K sharing, split-K and column
+// tiles per block for each layer.
 MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
                                          bool pooled, Precision precision) {
   const int64_t cols = s.n * s.h * s.w;
