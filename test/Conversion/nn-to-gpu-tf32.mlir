@@ -1,6 +1,10 @@
 // RUN: ptxnet-opt %s --convert-nn-to-gpu=precision=tf32 | FileCheck %s
 // RUN: ptxnet-opt %s --convert-nn-to-gpu=precision=tf32 --ptxnet-gpu-to-binary | FileCheck %s --check-prefix=PTX
 
+// The filter is packed rounded to tf32, to nearest: 0.1 (0x3DCCCCCD as f32)
+// is stored as 0x3DCCC000 (little-endian 00C0CC3D); the bias stays f32.
+// CHECK: memref.global "public" constant @ptxnet_weights : memref<{{[0-9]+}}xi8> = dense<"0x00C0CC3D00C0CC3D
+// CHECK-SAME: CDCCCC3D
 // The model info records the precision (last field, 1 = tf32).
 // CHECK: memref.global "public" constant @ptxnet_model_info : memref<14xi64> = dense<[2, 4, 2, 48, 8, 8, 4, 2, 40, 8, 8, {{[0-9]+}}, {{[0-9]+}}, 1]>
 
@@ -21,6 +25,8 @@
 // for the current one (at most 1 group in flight).
 // CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][%c0{{.*}}, {{.*}}], 4, %{{.*}} {bypassL1}
 // CHECK: nvgpu.device_async_create_group
+// The activations are rounded to tf32 as they are prefetched.
+// CHECK: nvvm.inline_ptx "cvt.rna.tf32.f32 $0, $1;"
 // CHECK: scf.for {{.*}} iter_args
 // CHECK: nvgpu.device_async_copy %arg1
 // CHECK: %[[G:.*]] = nvgpu.device_async_create_group
@@ -48,9 +54,10 @@
 // PTX: cp.async.cg.shared.global [%rd{{[0-9]+}}], [%rd{{[0-9]+}}], 16, %r{{[0-9]+}};
 // PTX: cp.async.commit_group;
 // PTX: cp.async.wait_group \091;
+// PTX: cvt.rna.tf32.f32
 // PTX: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 nn.graph @pointwise(%x: tensor<2x48x8x8xf32>) -> tensor<2x40x8x8xf32> {
-  %w = arith.constant dense<0.5> : tensor<40x48x1x1xf32>
+  %w = arith.constant dense<0.1> : tensor<40x48x1x1xf32>
   %b = arith.constant dense<0.1> : tensor<40xf32>
   %y = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<2x48x8x8xf32>, tensor<40x48x1x1xf32>, tensor<40xf32> -> tensor<2x40x8x8xf32>
   nn.output %y : tensor<2x40x8x8xf32>

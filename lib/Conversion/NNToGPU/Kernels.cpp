@@ -90,6 +90,24 @@ struct KB {
       return arith::TruncFOp::create(b, type, v);
     return arith::ExtFOp::create(b, type, v);
   }
+  /// `v` (f32, or a vector of f32) rounded to tf32's 10 mantissa bits, to
+  /// nearest (cvt.rna.tf32.f32), still as f32: tensor cores given plain f32
+  /// operands truncate them, which biases every product toward zero.
+  Value roundToTF32(Value v) {
+    auto round = [&](Value x) {
+      return NVVM::InlinePtxOp::create(b, TypeRange{b.getF32Type()},
+                                       ValueRange{x}, ValueRange{},
+                                       "cvt.rna.tf32.f32 $0, $1;", Value())
+          .getResult(0);
+    };
+    auto vec = dyn_cast<VectorType>(v.getType());
+    if (!vec)
+      return round(v);
+    SmallVector<Value> elements;
+    for (int64_t e = 0; e < vec.getNumElements(); ++e)
+      elements.push_back(round(vector::ExtractOp::create(b, v, e)));
+    return vector::FromElementsOp::create(b, vec, elements);
+  }
   /// Loads and stores of tensors in global memory, which may be stored as
   /// f16: the kernels' arithmetic is float32.
   Value read(Value m, ValueRange idx) {
@@ -731,9 +749,11 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       Value ch = k.add(k.add(c0, bRow0), r * bRowStep);
       Value ok = k.both(col.ok, k.lt(ch, s.c));
       SmallVector<Value> idx = {col.img, ch, col.px};
-      regs.push_back(bv == 1 ? k.convert(k.maskedLoad(ok, in, idx), operand)
-                             : k.convert(k.maskedVectorLoad(ok, in, idx, bv),
-                                         bVector));
+      Value v = bv == 1 ? k.convert(k.maskedLoad(ok, in, idx), operand)
+                        : k.convert(k.maskedVectorLoad(ok, in, idx, bv),
+                                    bVector);
+      // The filter is packed rounded; round the activations as they come.
+      regs.push_back(f16 ? v : k.roundToTF32(v));
     }
     return regs;
   };

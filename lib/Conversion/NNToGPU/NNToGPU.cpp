@@ -35,6 +35,11 @@ static int64_t alignTo(int64_t x) {
   return (x + kAlignment - 1) / kAlignment * kAlignment;
 }
 
+/// Bytes per element in device memory: tf32 weights are stored as float32.
+static int64_t storedBytes(Type element) {
+  return isa<FloatTF32Type>(element) ? 4 : element.getIntOrFloatBitWidth() / 8;
+}
+
 static int64_t byteSize(Value v, Type element) {
   auto type = cast<RankedTensorType>(v.getType());
   return type.getNumElements() * element.getIntOrFloatBitWidth() / 8;
@@ -239,18 +244,27 @@ LogicalResult GraphLowering::checkSupported() {
 void GraphLowering::planStorage() {
   Type f32 = builder.getF32Type(), f16 = builder.getF16Type();
   const bool half = precision == Precision::f16;
+  // tf32 GEMM filters are packed already rounded to tf32 (nearest), as the
+  // activations are rounded when they are staged: the tensor cores would
+  // otherwise truncate both.
+  Type gemmFilter = half ? f16
+                    : precision == Precision::tf32
+                        ? Type(builder.getTF32Type())
+                        : f32;
   Value output = graph.getOutputOp().getResults()[0];
   storageType[graph.getArgument(0)] = f32;
   for (Operation &op : graph.getBody().front().without_terminator()) {
     if (isa<arith::ConstantOp>(op))
       continue;
     Type result = f32;
-    Value halfFilter; // the weight read as f16, if any
+    Value special; // the weight packed as `specialType`, if any
+    Type specialType = f16;
     if (auto conv = dyn_cast<nn::FusedConv2DOp>(op)) {
       ConvShape s = ConvShape::get(conv);
       result = half ? f16 : f32;
-      if (half && s.isPointwise()) {
-        halfFilter = conv.getFilter();
+      if (precision != Precision::fp32 && s.isPointwise()) {
+        special = conv.getFilter();
+        specialType = gemmFilter;
         if (planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision)
                 .accumulates)
           result = f32;
@@ -258,13 +272,14 @@ void GraphLowering::planStorage() {
     } else if (auto fused = dyn_cast<nn::FusedExpandDepthwiseOp>(op)) {
       result = half ? f16 : f32;
       if (expandOnTensorCores(fused))
-        halfFilter = fused.getExpandFilter();
+        special = fused.getExpandFilter();
     } else if (auto linear = dyn_cast<nn::FusedLinearOp>(op); linear && half) {
-      halfFilter = linear.getWeight();
+      special = linear.getWeight();
     }
     for (Value operand : op.getOperands())
       if (operand.getDefiningOp<arith::ConstantOp>())
-        weightOffset.insert({{operand, operand == halfFilter ? f16 : f32}, 0});
+        weightOffset.insert(
+            {{operand, operand == special ? specialType : f32}, 0});
     for (Value r : op.getResults())
       storageType[r] = r == output ? f32 : result;
   }
@@ -278,14 +293,21 @@ void GraphLowering::packWeights() {
     auto dense = cast<DenseFPElementsAttr>(
         value.getDefiningOp<arith::ConstantOp>().getValue());
     int64_t count = dense.getNumElements();
-    int64_t width = element.getIntOrFloatBitWidth() / 8;
+    int64_t width = storedBytes(element);
     offset = alignTo(weightBlob.size());
     weightBlob.resize(offset + count * width);
     char *dst = weightBlob.data() + offset;
     auto put = [&](int64_t i, APFloat v) {
       bool lost;
-      v.convert(cast<FloatType>(element).getFloatSemantics(),
-                APFloat::rmNearestTiesToEven, &lost);
+      if (isa<FloatTF32Type>(element)) {
+        // Round to tf32's 10 mantissa bits as cvt.rna.tf32.f32 does, and
+        // store the result as a float32.
+        v.convert(APFloat::FloatTF32(), APFloat::rmNearestTiesToAway, &lost);
+        v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      } else {
+        v.convert(cast<FloatType>(element).getFloatSemantics(),
+                  APFloat::rmNearestTiesToEven, &lost);
+      }
       APInt bits = v.bitcastToAPInt();
       // The blob is little-endian, as on the GPU.
       for (int64_t byte = 0; byte < width; ++byte)
@@ -320,7 +342,7 @@ Value GraphLowering::weightView(Value tensor, Type element) {
 Value GraphLowering::weightView(Value tensor, ArrayRef<int64_t> shape,
                                 Type element) {
   return view(weightsArg, weightOffset.lookup({tensor, element}), shape,
-              element);
+              isa<FloatTF32Type>(element) ? builder.getF32Type() : element);
 }
 
 /// A memref view of an activation or weight, in any shape with its element
@@ -408,10 +430,12 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
             suffix += "_pool";
           Elements types{storage(conv.getInput()), builder.getF32Type(),
                          storage(conv.getResult())};
+          Type packed = builder.getF32Type();
           if (precision == Precision::f16)
-            types.filter = builder.getF16Type();
-          Value filterView =
-              weightView(conv.getFilter(), {s.oc, s.c}, types.filter);
+            packed = types.filter = builder.getF16Type();
+          else if (precision == Precision::tf32)
+            packed = builder.getTF32Type();
+          Value filterView = weightView(conv.getFilter(), {s.oc, s.c}, packed);
           auto k =
               precision == Precision::fp32
                   ? emitter->emitPointwiseGemm(
