@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""A small fused nn graph with awkward shapes, to check the GPU kernels'
+edge cases against the CPU evaluator.
+
+Shapes no EfficientNet layer has: 5 input channels, a 17x19 input, 20- and
+36-channel layers (not multiples of 16), a 15-pixel map under the pooled
+head (not a multiple of 32), a deep narrow layer (split-K, warps sharing K),
+batch 3. The weights are random constants in the graph, so no weight file
+is needed.
+
+  make_graph.py --out-dir DIR    writes DIR/odd.mlir and DIR/input.npy
+
+Then `ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output
+DIR/ref.npy` gives the reference, and each compiled program runs with
+`--input DIR/input.npy --check DIR/ref.npy` (bench/check-odd-shapes.sh).
+"""
+import argparse
+import os
+
+import numpy as np
+
+
+def tensor(*shape):
+    return "tensor<" + "x".join(map(str, shape)) + "xf32>"
+
+
+def dense(rng, shape, scale):
+    """A random dense constant attribute of the given shape."""
+    values = (rng.standard_normal(shape) * scale).astype(np.float32)
+    text = np.array2string(values, separator=", ", threshold=10**9,
+                           floatmode="unique").replace("\n", "")
+    return f"dense<{text}> : {tensor(*shape)}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out-dir", required=True)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    rng = np.random.default_rng(args.seed)
+    batch, in_shape = 3, (3, 5, 17, 19)
+    lines = [f"nn.graph @odd(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
+    value, shape, count = "%x", in_shape, 0
+
+    def conv(oc, k, stride, pad, groups, act, pooled=False):
+        nonlocal value, shape, count
+        count += 1
+        n, c, h, w = shape
+        icg = c // groups
+        fshape = (oc, icg, k, k)
+        lines.append(f"  %w{count} = arith.constant "
+                     f"{dense(rng, fshape, 1 / np.sqrt(icg * k * k))}")
+        lines.append(f"  %b{count} = arith.constant {dense(rng, (oc,), 0.1)}")
+        oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+        out = (n, oc, 1, 1) if pooled else (n, oc, oh, ow)
+        lines.append(
+            f"  %c{count} = nn.fused_conv2d {value}, %w{count}, %b{count} "
+            f"strides = [{stride}, {stride}] padding = [{pad}, {pad}, {pad}, {pad}] "
+            f"groups = {groups} activation = {act}{' pooled' if pooled else ''} : "
+            f"{tensor(*shape)}, {tensor(*fshape)}, {tensor(oc)} -> {tensor(*out)}")
+        value, shape = f"%c{count}", out
+
+    conv(24, 3, 2, 1, 1, "relu")       # stem-like: 5 input channels
+    conv(40, 1, 1, 0, 1, "relu6")      # expand from 24 channels
+    conv(40, 3, 1, 1, 40, "relu6")     # depthwise, 9x10 map
+    conv(20, 1, 1, 0, 1, "none")       # project to 20
+    conv(100, 1, 1, 0, 1, "relu6")     # expand from 20
+    conv(100, 3, 2, 1, 100, "relu6")   # depthwise stride 2: 5x5
+    conv(36, 1, 1, 0, 1, "none")
+    conv(264, 1, 1, 0, 1, "none")
+    conv(72, 1, 1, 0, 1, "none")       # deep and narrow: split K
+    conv(64, 1, 1, 0, 1, "relu", pooled=True)
+    lines.append(f"  %wl = arith.constant {dense(rng, (10, 64), 0.125)}")
+    lines.append(f"  %bl = arith.constant {dense(rng, (10,), 0.1)}")
+    lines.append(f"  %y = nn.fused_linear {value}, %wl, %bl prologue = flatten "
+                 f"activation = none : {tensor(*shape)}, {tensor(10, 64)}, "
+                 f"{tensor(10)} -> {tensor(batch, 10)}")
+    lines.append(f"  nn.output %y : {tensor(batch, 10)}")
+    lines.append("}")
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, "odd.mlir"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    np.save(os.path.join(args.out_dir, "input.npy"),
+            rng.standard_normal(in_shape).astype(np.float32))
+
+
+if __name__ == "__main__":
+    main()
