@@ -240,11 +240,6 @@ static void enterKernel(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   b.setInsertionPoint(func.getBody().front().getTerminator());
 }
 
-Elements Elements::f32(MLIRContext *ctx) {
-  Type f32 = Float32Type::get(ctx);
-  return {f32, f32, f32};
-}
-
 static MemRefType f32Memref(MLIRContext *ctx, ArrayRef<int64_t> shape) {
   return MemRefType::get(shape, Float32Type::get(ctx));
 }

@@ -26,7 +26,6 @@ enum class Precision { fp32, tf32, f16 };
 /// kernels compute in float32 and convert on load and store.
 struct Elements {
   mlir::Type in, filter, out;
-  static Elements f32(mlir::MLIRContext *ctx);
 };
 
 struct KernelLaunch {
@@ -58,8 +57,9 @@ public:
       : module(module), blockSize(blockSize) {}
 
   /// Direct convolution, one thread per block of output channels (up to 16
-  /// for a dense convolution, 1 for a grouped one) and of adjacent output
-  /// columns (up to 4, while the GPU stays full):
+  /// for a dense convolution, all of them with immediates, 1 for a grouped
+  /// one) and of adjacent output columns (up to 4, while the GPU stays full),
+  /// input rows read as aligned vectors where they can be:
   ///   (input NxCxHxW, filter OxC/gxKHxKW, bias O, output NxOxOHxOW).
   /// `filterValues`, when given for a filter that
   /// directConvFilterAsImmediates accepts, are compiled into the kernel as
