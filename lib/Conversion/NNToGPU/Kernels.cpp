@@ -604,9 +604,20 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   const int64_t targetWarps = 16 * 132;
   int64_t warps = ceilDiv(s.oc, plan.tileRows()) *
                   ceilDiv(cols, plan.tileCols()) * plan.wm * plan.wn;
+  // The shared memory of a shape, counted for the largest case (A double
+  // buffered, a float32 output tile), must stay within the 48 KB of static
+  // shared memory.
+  const int64_t operandBytes = precision == Precision::f16 ? 2 : 4;
+  auto sharedBytes = [&](int64_t wk) {
+    int64_t tm = plan.tileRows(), tn = plan.tileCols(), slice = warpSlice * wk;
+    return 2 * tm * (slice + 8) * operandBytes +
+           slice * (tn + 8) * operandBytes + tm * (tn + 4) * 4 +
+           (wk - 1) * tm * (tn + 4) * 4;
+  };
   plan.wk = 1;
   while (plan.wk < 4 && 2 * warps * plan.wk <= targetWarps &&
-         s.c >= 2 * plan.wk * warpSlice)
+         s.c >= 2 * plan.wk * warpSlice &&
+         sharedBytes(2 * plan.wk) <= 48 * 1024)
     plan.wk *= 2;
   warps *= plan.wk;
   plan.kSlice = warpSlice * plan.wk;
