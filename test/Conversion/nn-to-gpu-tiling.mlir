@@ -55,12 +55,17 @@ nn.graph @head(%x: tensor<10x320x8x8xf32>) -> tensor<10x1280x1x1xf32> {
 
 // A depthwise 3x3 over a large f16 map: each thread computes 4 adjacent
 // output columns, reading each input row once as 3 aligned vectors of 4
-// halves (the window starts one column left of a 4-aligned column).
+// halves (the window starts one column left of a 4-aligned column), and
+// writing them as one vector.
 // CHECK-LABEL: gpu.func @depthwise3x3_s1_relu6_1
 // CHECK-COUNT-3: vector.load %arg0[{{.*}}] {alignment = 8 : i64} : memref<10x32x120x120xf16>, vector<4xf16>
 // CHECK-NOT: vector.load %arg0
 // CHECK: arith.mulf
 // CHECK-COUNT-3: vector.load %arg0[{{.*}}] {alignment = 8 : i64} : memref<10x32x120x120xf16>, vector<4xf16>
+// The 4 outputs leave as one aligned vector (the output here is the graph's
+// f32 result: 16 bytes).
+// CHECK: vector.from_elements {{.*}} : vector<4xf32>
+// CHECK: vector.store %{{.*}}, %arg3[{{.*}}] {alignment = 16 : i64} : memref<10x32x120x120xf32>, vector<4xf32>
 nn.graph @depthwise(%x: tensor<10x32x120x120xf32>) -> tensor<10x32x120x120xf32> {
   %w = arith.constant dense<0.05> : tensor<32x32x1x1xf32>
   %b = arith.constant dense<0.1> : tensor<32xf32>

@@ -390,9 +390,26 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
         return sums;
       });
     }
+    // The pw outputs of a channel are adjacent: with whole blocks per row
+    // (OW % pw == 0) they leave as one aligned vector.
+    const int64_t outBytes = types.out.getIntOrFloatBitWidth() / 8;
+    const bool vectorStore =
+        pw > 1 && s.ow % pw == 0 && pw * outBytes <= 16;
     for (int64_t j = 0; j < ocb; ++j) {
       Value o = k.add(o0, j);
       Value bo = k.load(bias, {o});
+      if (vectorStore) {
+        SmallVector<Value> results;
+        for (int64_t q = 0; q < pw; ++q)
+          results.push_back(k.convert(
+              k.activate(k.fadd(acc[j * pw + q], bo), act), types.out));
+        Value vec = vector::FromElementsOp::create(
+            b, VectorType::get({pw}, types.out), results);
+        vector::StoreOp::create(b, vec, out, ValueRange{n, o, oy, ox0},
+                                /*nontemporal=*/false,
+                                llvm::Align(pw * outBytes));
+        continue;
+      }
       for (int64_t q = 0; q < pw; ++q) {
         Value ox = k.add(ox0, q);
         auto store = [&] {
