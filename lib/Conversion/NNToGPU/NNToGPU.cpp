@@ -42,7 +42,7 @@ static int64_t storedBytes(Type element) {
 
 static int64_t byteSize(Value v, Type element) {
   auto type = cast<RankedTensorType>(v.getType());
-  return type.getNumElements() * element.getIntOrFloatBitWidth() / 8;
+  return type.getNumElements() * storedBytes(element);
 }
 
 namespace {
@@ -132,6 +132,10 @@ private:
   /// f16 programs run an expand + depthwise pair's expand on tensor cores
   /// where the kernel supports its shape.
   bool expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const;
+  /// How `op`'s kernel reads the weight `operand`: f16 in f16 tensor-core
+  /// kernels, tf32 (packed rounded, stored as f32) for tf32 GEMM filters,
+  /// f32 otherwise.
+  Type weightType(Operation *op, Value operand);
   void planStorage();
   void packWeights();
   Value view(Value buffer, int64_t offset, ArrayRef<int64_t> shape,
@@ -140,13 +144,17 @@ private:
   Value viewOf(Value tensor) {
     return viewOf(tensor, cast<RankedTensorType>(tensor.getType()).getShape());
   }
-  /// A weight packed as `element` (f32, or f16 for f16 GEMMs).
-  Value weightView(Value tensor, Type element);
-  Value weightView(Value tensor, ArrayRef<int64_t> shape, Type element);
+  /// `op`'s weight `tensor`, packed as weightType says.
+  Value weightView(Operation *op, Value tensor);
+  Value weightView(Operation *op, Value tensor, ArrayRef<int64_t> shape);
   Type storage(Value tensor) const { return storageType.lookup(tensor); }
   /// The element type viewOf gives `tensor`: f32 for weights.
   Type elementOf(Value tensor) {
     return storageType.count(tensor) ? storage(tensor) : builder.getF32Type();
+  }
+  /// The element type of a memref view.
+  static Type memrefElement(Value view) {
+    return cast<MemRefType>(view.getType()).getElementType();
   }
   void launch(const KernelLaunch &kernel, ValueRange args, Location loc);
   std::string kernelName(StringRef kind);
@@ -241,45 +249,55 @@ LogicalResult GraphLowering::checkSupported() {
 /// and split-K GEMM epilogues add atomically, in f32) or it is the graph's
 /// output (the host ABI is f32), and packs the GEMM filters and the linear
 /// weight as f16; biases and direct-convolution filters stay f32.
+Type GraphLowering::weightType(Operation *op, Value operand) {
+  Type f32 = builder.getF32Type(), f16 = builder.getF16Type();
+  const bool half = precision == Precision::f16;
+  if (auto conv = dyn_cast<nn::FusedConv2DOp>(op);
+      conv && operand == conv.getFilter() &&
+      ConvShape::get(conv).isPointwise()) {
+    // tf32 GEMM filters are packed already rounded to tf32 (nearest), as the
+    // activations are rounded when they are staged: the tensor cores would
+    // otherwise truncate both.
+    if (precision == Precision::tf32)
+      return builder.getTF32Type();
+    return half ? f16 : f32;
+  }
+  if (auto fused = dyn_cast<nn::FusedExpandDepthwiseOp>(op);
+      fused && operand == fused.getExpandFilter() && expandOnTensorCores(fused))
+    return f16;
+  if (auto linear = dyn_cast<nn::FusedLinearOp>(op);
+      linear && operand == linear.getWeight() && half)
+    return f16;
+  return f32;
+}
+
+/// Decides how each activation is stored and in which element types each
+/// weight is packed (weightType). fp32 and tf32 store activations as f32.
+/// f16 stores a kernel's output as f16 unless several blocks accumulate into
+/// it (pooled and split-K GEMM epilogues add atomically, in f32) or it is
+/// the graph's output (the host ABI is f32).
 void GraphLowering::planStorage() {
   Type f32 = builder.getF32Type(), f16 = builder.getF16Type();
   const bool half = precision == Precision::f16;
-  // tf32 GEMM filters are packed already rounded to tf32 (nearest), as the
-  // activations are rounded when they are staged: the tensor cores would
-  // otherwise truncate both.
-  Type gemmFilter = half ? f16
-                    : precision == Precision::tf32
-                        ? Type(builder.getTF32Type())
-                        : f32;
   Value output = graph.getOutputOp().getResults()[0];
   storageType[graph.getArgument(0)] = f32;
   for (Operation &op : graph.getBody().front().without_terminator()) {
     if (isa<arith::ConstantOp>(op))
       continue;
     Type result = f32;
-    Value special; // the weight packed as `specialType`, if any
-    Type specialType = f16;
     if (auto conv = dyn_cast<nn::FusedConv2DOp>(op)) {
       ConvShape s = ConvShape::get(conv);
       result = half ? f16 : f32;
-      if (precision != Precision::fp32 && s.isPointwise()) {
-        special = conv.getFilter();
-        specialType = gemmFilter;
-        if (planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision)
-                .accumulates)
-          result = f32;
-      }
-    } else if (auto fused = dyn_cast<nn::FusedExpandDepthwiseOp>(op)) {
+      if (half && s.isPointwise() &&
+          planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision)
+              .accumulates)
+        result = f32;
+    } else if (isa<nn::FusedExpandDepthwiseOp>(op)) {
       result = half ? f16 : f32;
-      if (expandOnTensorCores(fused))
-        special = fused.getExpandFilter();
-    } else if (auto linear = dyn_cast<nn::FusedLinearOp>(op); linear && half) {
-      special = linear.getWeight();
     }
     for (Value operand : op.getOperands())
       if (operand.getDefiningOp<arith::ConstantOp>())
-        weightOffset.insert(
-            {{operand, operand == special ? specialType : f32}, 0});
+        weightOffset.insert({{operand, weightType(&op, operand)}, 0});
     for (Value r : op.getResults())
       storageType[r] = r == output ? f32 : result;
   }
@@ -334,14 +352,17 @@ Value GraphLowering::view(Value buffer, int64_t offset,
                                 ValueRange{});
 }
 
-Value GraphLowering::weightView(Value tensor, Type element) {
-  return weightView(
-      tensor, cast<RankedTensorType>(tensor.getType()).getShape(), element);
+Value GraphLowering::weightView(Operation *op, Value tensor) {
+  return weightView(op, tensor,
+                    cast<RankedTensorType>(tensor.getType()).getShape());
 }
 
-Value GraphLowering::weightView(Value tensor, ArrayRef<int64_t> shape,
-                                Type element) {
-  return view(weightsArg, weightOffset.lookup({tensor, element}), shape,
+Value GraphLowering::weightView(Operation *op, Value tensor,
+                                ArrayRef<int64_t> shape) {
+  Type element = weightType(op, tensor);
+  auto it = weightOffset.find({tensor, element});
+  assert(it != weightOffset.end() && "weight not planned by planStorage");
+  return view(weightsArg, it->second, shape,
               isa<FloatTF32Type>(element) ? builder.getF32Type() : element);
 }
 
@@ -367,7 +388,9 @@ Value GraphLowering::viewOf(Value tensor, ArrayRef<int64_t> shape) {
         flat, expand);
   }
   if (tensor.getDefiningOp<arith::ConstantOp>())
-    return weightView(tensor, shape, builder.getF32Type());
+    return view(weightsArg,
+                weightOffset.lookup({tensor, builder.getF32Type()}), shape,
+                builder.getF32Type());
   return view(workspaceArg, activationOffset.lookup(tensor), shape,
               storage(tensor));
 }
@@ -428,14 +451,9 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           Value outView = viewOf(conv.getResult(), outShape);
           if (pooled)
             suffix += "_pool";
-          Elements types{storage(conv.getInput()), builder.getF32Type(),
+          Value filterView = weightView(op, conv.getFilter(), {s.oc, s.c});
+          Elements types{storage(conv.getInput()), memrefElement(filterView),
                          storage(conv.getResult())};
-          Type packed = builder.getF32Type();
-          if (precision == Precision::f16)
-            packed = types.filter = builder.getF16Type();
-          else if (precision == Precision::tf32)
-            packed = builder.getTF32Type();
-          Value filterView = weightView(conv.getFilter(), {s.oc, s.c}, packed);
           auto k =
               precision == Precision::fp32
                   ? emitter->emitPointwiseGemm(
@@ -488,22 +506,17 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                            std::to_string(s.kw) + "_s" +
                            std::to_string(s.sh) +
                            activationSuffix(f.getActivation()).str();
-        Elements types{storage(f.getInput()), builder.getF32Type(),
+        Value expandFilter = weightView(op, f.getExpandFilter(), {s.c, cin});
+        Elements types{storage(f.getInput()), memrefElement(expandFilter),
                        storage(f.getResult())};
-        KernelLaunch k;
-        Value expandFilter;
-        if (expandOnTensorCores(f)) {
-          k = emitter->emitExpandDepthwiseMma(kernelName(kind + "_mma_f16"), s,
-                                              cin, f.getExpandActivation(),
-                                              f.getActivation(), types);
-          expandFilter = weightView(f.getExpandFilter(), {s.c, cin},
-                                    builder.getF16Type());
-        } else {
-          k = emitter->emitExpandDepthwise(kernelName(kind), s, cin,
-                                           f.getExpandActivation(),
-                                           f.getActivation(), types);
-          expandFilter = viewOf(f.getExpandFilter(), {s.c, cin});
-        }
+        KernelLaunch k =
+            expandOnTensorCores(f)
+                ? emitter->emitExpandDepthwiseMma(
+                      kernelName(kind + "_mma_f16"), s, cin,
+                      f.getExpandActivation(), f.getActivation(), types)
+                : emitter->emitExpandDepthwise(kernelName(kind), s, cin,
+                                               f.getExpandActivation(),
+                                               f.getActivation(), types);
         launch(k,
                {viewOf(f.getInput()), expandFilter, viewOf(f.getExpandBias()),
                 viewOf(f.getFilter()), viewOf(f.getBias()),
@@ -529,16 +542,15 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
             linear.getPrologue() == nn::Prologue::global_avg_pool
                 ? "pool_linear"
                 : "linear";
-        Elements types{storage(linear.getInput()),
-                       precision == Precision::f16 ? builder.getF16Type()
-                                                   : builder.getF32Type(),
+        Value weight = weightView(op, linear.getWeight());
+        Elements types{storage(linear.getInput()), memrefElement(weight),
                        storage(linear.getResult())};
         auto kl = emitter->emitLinear(
             kernelName(kind + activationSuffix(linear.getActivation()).str()),
             n, k, r, m, linear.getPrologue(), linear.getActivation(), types);
         launch(kl,
                {viewOf(linear.getInput(), {n, k, r}),
-                weightView(linear.getWeight(), types.filter),
+                weight,
                 viewOf(linear.getBias()), viewOf(linear.getResult())},
                op->getLoc());
         return success();
