@@ -139,6 +139,20 @@ struct KB {
           convert(vector::ExtractOp::create(b, vec, e), b.getF32Type()));
     return values;
   }
+  /// Vector loads and stores aligned to the vector's own size: the kernels
+  /// issue them only at multiples of the vector length into rows that are.
+  static llvm::Align vectorAlign(VectorType type) {
+    return llvm::Align(type.getNumElements() *
+                       type.getElementTypeBitWidth() / 8);
+  }
+  Value vectorLoad(VectorType type, Value m, ValueRange idx) {
+    return vector::LoadOp::create(b, type, m, idx, /*nontemporal=*/false,
+                                  vectorAlign(type));
+  }
+  void vectorStore(Value v, Value m, ValueRange idx) {
+    vector::StoreOp::create(b, v, m, idx, /*nontemporal=*/false,
+                            vectorAlign(cast<VectorType>(v.getType())));
+  }
   /// The same as one vector of m's element type (zeros where not `valid`).
   Value maskedVectorLoad(Value valid, Value m, ArrayRef<Value> idx,
                          int64_t width) {
@@ -147,9 +161,7 @@ struct KB {
     SmallVector<Value> safe;
     for (Value i : idx)
       safe.push_back(sel(valid, i, c(0)));
-    Value vec = vector::LoadOp::create(
-        b, type, m, safe, /*nontemporal=*/false,
-        llvm::Align(width * element.getIntOrFloatBitWidth() / 8));
+    Value vec = vectorLoad(type, m, safe);
     Value zero = arith::ConstantOp::create(
         b, type, DenseElementsAttr::get(type, b.getZeroAttr(element)));
     return sel(valid, vec, zero);
@@ -405,9 +417,7 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
               k.activate(k.fadd(acc[j * pw + q], bo), act), types.out));
         Value vec = vector::FromElementsOp::create(
             b, VectorType::get({pw}, types.out), results);
-        vector::StoreOp::create(b, vec, out, ValueRange{n, o, oy, ox0},
-                                /*nontemporal=*/false,
-                                llvm::Align(pw * outBytes));
+        k.vectorStore(vec, out, {n, o, oy, ox0});
         continue;
       }
       for (int64_t q = 0; q < pw; ++q) {
@@ -619,8 +629,9 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // slice, and add their results in shared memory: as long as the GPU is
   // short of 16 warps per SM and every warp has a whole part of K.
   const int64_t targetWarps = 16 * 132;
-  int64_t warps = ceilDiv(s.oc, plan.tileRows()) *
-                  ceilDiv(cols, plan.tileCols()) * plan.wm * plan.wn;
+  const int64_t tiles =
+      ceilDiv(s.oc, plan.tileRows()) * ceilDiv(cols, plan.tileCols());
+  int64_t warps = tiles * plan.wm * plan.wn;
   // The shared memory of a shape, counted for the largest case (A double
   // buffered, a float32 output tile), must stay within the 48 KB of static
   // shared memory.
@@ -653,10 +664,7 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // stores; about 4 blocks per SM remain.
   plan.tilesPerBlock = 1;
   if (!plan.accumulates && plan.wk == 1 && s.c <= plan.kSlice)
-    plan.tilesPerBlock = std::clamp<int64_t>(
-        ceilDiv(s.oc, plan.tileRows()) * ceilDiv(cols, plan.tileCols()) /
-            (4 * 132),
-        1, 8);
+    plan.tilesPerBlock = std::clamp<int64_t>(tiles / (4 * 132), 1, 8);
   return plan;
 }
 
@@ -790,9 +798,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       if (bv == 1)
         k.store(regs[r], tileB, {row, bCol});
       else
-        vector::StoreOp::create(
-            b, regs[r], tileB, ValueRange{row, bCol}, /*nontemporal=*/false,
-            llvm::Align(bv * operand.getIntOrFloatBitWidth() / 8));
+        k.vectorStore(regs[r], tileB, {row, bCol});
     }
   };
   // cp.async of the A slice at c0 into buffer `buf`: each thread copies
@@ -929,10 +935,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       Value row = k.add(row0, r * rowStep);
       Value o = k.add(o0, row);
       k.ifThen(k.both(colOk, k.lt(o, s.oc)), [&] {
-        Value v = vector::LoadOp::create(b, vecType, tileC, ValueRange{row, col},
-                                         false, llvm::Align(ov * outBytes));
-        vector::StoreOp::create(b, v, out, ValueRange{img, o, px}, false,
-                                llvm::Align(ov * outBytes));
+        k.vectorStore(k.vectorLoad(vecType, tileC, {row, col}), out,
+                      {img, o, px});
       });
     }
   };
@@ -1242,8 +1246,8 @@ static void emitDepthwiseFromShared(KB &k, const ConvShape &s,
   });
 }
 
-// A block owns a TH x TW tile of the depthwise output for 16 hidden channels
-// of one image. It computes the expand for the tile's input window (halo
+// A block owns a TH x TW tile of the depthwise output for kHiddenPerBlock
+// hidden channels of one image. It computes the expand for the tile's input window (halo
 // included) into shared memory, zero outside the image (the depthwise
 // padding pads the hidden tensor with zeros), then the depthwise from shared
 // memory. The hidden tensor never goes to device memory.
@@ -1349,11 +1353,22 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
 static constexpr int64_t kRegionPositions = 256, kHiddenRows = 32,
                          kExpandThreads = 128;
 
+/// The expand's K staged per round, and K padded to whole rounds.
+static int64_t expandSlice(int64_t inChannels) {
+  return inChannels >= 32 ? 32 : 16;
+}
+static int64_t expandPaddedK(int64_t inChannels) {
+  return ceilDiv(inChannels, expandSlice(inChannels)) *
+         expandSlice(inChannels);
+}
+
 bool ptxnet::kernels::expandDepthwiseOnTensorCores(const ConvShape &s,
                                                    int64_t inChannels) {
-  // Shared memory: A (32 x (C + 8)) + B (32 x 264) + hidden (32 x 264) f16
-  // must stay under 48 KB; the window must fit the region.
-  int64_t bytes = 2 * (kHiddenRows * (inChannels + 8) + 2 * 32 * 264);
+  // Shared memory: A (32 x (padded K + 8)), B (slice x 264) and hidden
+  // (32 x 264) f16 must stay under 48 KB; the window must fit the region.
+  const int64_t padB = kRegionPositions + 8;
+  int64_t bytes = 2 * (kHiddenRows * (expandPaddedK(inChannels) + 8) +
+                       expandSlice(inChannels) * padB + kHiddenRows * padB);
   return s.kh == 3 && s.kw == 3 && (s.sh == 1 || s.sh == 2) && s.sh == s.sw &&
          inChannels % 8 == 0 && bytes <= 48 * 1024;
 }
@@ -1370,8 +1385,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   const int64_t rw = s.sh == 1 ? 16 : 15; // region side
   const int64_t th = (rw - s.kh) / s.sh + 1, tw = th;
   const int64_t region = rw * rw, rp = kRegionPositions;
-  const int64_t kK = cin >= 32 ? 32 : 16; // K staged per round
-  const int64_t kPad = ceilDiv(cin, kK) * kK;
+  const int64_t kK = expandSlice(cin), kPad = expandPaddedK(cin);
   const int64_t padA = kPad + 8, padB = rp + 8;
   const int64_t tilesX = ceilDiv(s.ow, tw), tilesY = ceilDiv(s.oh, th);
   const int64_t threads = kExpandThreads;
