@@ -21,6 +21,7 @@
 using namespace ptxnet;
 
 static CUstream executionStream = nullptr;
+static bool dependentLaunch = false;
 
 namespace {
 struct LaunchRecord {
@@ -96,6 +97,8 @@ void runtime::ensureContext() {
 
 void runtime::setExecutionStream(CUstream stream) { executionStream = stream; }
 
+void runtime::setDependentLaunch(bool enabled) { dependentLaunch = enabled; }
+
 extern "C" {
 
 CUmodule mgpuModuleLoad(void *data, size_t /*size*/) {
@@ -154,9 +157,28 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
                    "cuEventCreate");
     runtime::check(cuEventRecord(record.start, stream), "cuEventRecord");
   }
-  runtime::check(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY,
-                                blockZ, smem, stream, params, extra),
-                 "cuLaunchKernel");
+  if (dependentLaunch) {
+    CUlaunchAttribute attribute{};
+    attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+    attribute.value.programmaticStreamSerializationAllowed = 1;
+    CUlaunchConfig config{};
+    config.gridDimX = gridX;
+    config.gridDimY = gridY;
+    config.gridDimZ = gridZ;
+    config.blockDimX = blockX;
+    config.blockDimY = blockY;
+    config.blockDimZ = blockZ;
+    config.sharedMemBytes = smem;
+    config.hStream = stream;
+    config.attrs = &attribute;
+    config.numAttrs = 1;
+    runtime::check(cuLaunchKernelEx(&config, function, params, extra),
+                   "cuLaunchKernelEx");
+  } else {
+    runtime::check(cuLaunchKernel(function, gridX, gridY, gridZ, blockX,
+                                  blockY, blockZ, smem, stream, params, extra),
+                   "cuLaunchKernel");
+  }
   if (profile) {
     runtime::check(cuEventRecord(record.stop, stream), "cuEventRecord");
     launchRecords().push_back(record);

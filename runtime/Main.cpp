@@ -37,12 +37,13 @@ namespace {
 struct ModelInfo {
   std::vector<int64_t> inputShape, outputShape;
   int64_t workspaceBytes = 0, weightBytes = 0, precision = 0;
+  bool dependentLaunch = false;
 
   static ModelInfo read() {
     ModelInfo m;
     const int64_t *p = ptxnet_model_info;
     int64_t version = *p++;
-    if (version != 1 && version != 2) {
+    if (version < 1 || version > 3) {
       std::fprintf(stderr, "error: model info version %lld is not supported\n",
                    (long long)version);
       std::exit(2);
@@ -55,6 +56,8 @@ struct ModelInfo {
     m.weightBytes = *p++;
     if (version >= 2)
       m.precision = *p++;
+    if (version >= 3)
+      m.dependentLaunch = *p++ != 0;
     return m;
   }
 };
@@ -98,7 +101,11 @@ struct Options {
                "CUDA graph\n"
                "environment: PTXNET_PROFILE=1 with --no-graph prints the mean "
                "time of each kernel;\n"
-               "             PTXNET_DEVICE=N picks the GPU (default 0)\n",
+               "             PTXNET_DEVICE=N picks the GPU (default 0);\n"
+               "             PTXNET_DEPENDENT_LAUNCH=0 launches a dependent-launch "
+               "build's kernels\n"
+               "             one after the other (for comparison; still "
+               "correct)\n",
                argv0);
   std::exit(code);
 }
@@ -229,6 +236,11 @@ int main(int argc, char **argv) {
   CUstream stream;
   check(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
   runtime::setExecutionStream(stream);
+  // Kernels that wait on griddepcontrol may be launched before the previous
+  // one ends; others must not be.
+  const char *dependentEnv = std::getenv("PTXNET_DEPENDENT_LAUNCH");
+  runtime::setDependentLaunch(info.dependentLaunch &&
+                              !(dependentEnv && std::string(dependentEnv) == "0"));
 
   CUdeviceptr in, out, ws, wts;
   check(cuMemAlloc(&in, inElems * 4), "cuMemAlloc(input)");

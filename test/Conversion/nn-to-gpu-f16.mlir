@@ -3,8 +3,8 @@
 
 // precision=f16 stores activations as f16 between kernels: the workspace
 // holds the two 2x64x8x8 intermediates live at once in 2 x 16 KB (f32 would
-// need 64 KB). The model info records the precision (last field, 2 = f16).
-// CHECK: memref.global "public" constant @ptxnet_model_info : memref<14xi64> = dense<[2, 4, 2, 48, 8, 8, 4, 2, 40, 8, 8, 32768, {{[0-9]+}}, 2]>
+// need 64 KB). The model info records the precision (field 14: 2 = f16; field 15: no dependent launch).
+// CHECK: memref.global "public" constant @ptxnet_model_info : memref<15xi64> = dense<[3, 4, 2, 48, 8, 8, 4, 2, 40, 8, 8, 32768, {{[0-9]+}}, 2, 0]>
 
 // The graph input and output stay f32 (the host ABI); the GEMM filters are
 // packed as f16, biases and depthwise filters as f32.

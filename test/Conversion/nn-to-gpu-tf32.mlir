@@ -6,7 +6,7 @@
 // CHECK: memref.global "public" constant @ptxnet_weights : memref<{{[0-9]+}}xi8> = dense<"0x00C0CC3D00C0CC3D
 // CHECK-SAME: CDCCCC3D
 // The model info records the precision (last field, 1 = tf32).
-// CHECK: memref.global "public" constant @ptxnet_model_info : memref<14xi64> = dense<[2, 4, 2, 48, 8, 8, 4, 2, 40, 8, 8, {{[0-9]+}}, {{[0-9]+}}, 1]>
+// CHECK: memref.global "public" constant @ptxnet_model_info : memref<15xi64> = dense<[3, 4, 2, 48, 8, 8, 4, 2, 40, 8, 8, {{[0-9]+}}, {{[0-9]+}}, 1, 0]>
 
 // With precision=tf32 a pointwise convolution becomes a tensor-core GEMM:
 // batch x pixels (2 x 64 = 128 columns) form one dimension, so the launch is

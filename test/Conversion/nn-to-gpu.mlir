@@ -1,4 +1,5 @@
 // RUN: ptxnet-opt %s -split-input-file --convert-nn-to-gpu | FileCheck %s
+// RUN: ptxnet-opt %s -split-input-file --convert-nn-to-gpu=dependent-launch=true | FileCheck %s --check-prefix=DEP
 
 // One graph with every kernel kind: a strided dense 3x3 conv, a pointwise
 // (1x1) conv, a depthwise conv, an add, and the pooled linear layer.
@@ -6,7 +7,7 @@
 // CHECK: module attributes {gpu.container_module}
 // The packed weights and the model info the runtime reads.
 // CHECK: memref.global "public" constant @ptxnet_weights : memref<[[WB:[0-9]+]]xi8> = dense<"0x
-// CHECK: memref.global "public" constant @ptxnet_model_info : memref<12xi64> = dense<[2, 4, 2, 3, 8, 8, 2, 2, 5, {{[0-9]+}}, [[WB]], 0]>
+// CHECK: memref.global "public" constant @ptxnet_model_info : memref<13xi64> = dense<[3, 4, 2, 3, 8, 8, 2, 2, 5, {{[0-9]+}}, [[WB]], 0, 0]>
 
 // CHECK-LABEL: func.func @ptxnet_forward(
 // CHECK-SAME:    %[[IN:.*]]: memref<2x3x8x8xf32>, %[[OUT:.*]]: memref<2x5xf32>, %[[WS:.*]]: memref<{{[0-9]+}}xi8>, %[[WT:.*]]: memref<[[WB]]xi8>)
@@ -82,7 +83,18 @@ nn.graph @small(%x: tensor<2x3x8x8xf32>) -> tensor<2x5xf32> {
 // CHECK:   gpu.launch_func async [%[[Z]]] @ptxnet_kernels::@conv1x1_gemm_relu_pool_0 {{.*}} args(%{{.*}} : memref<2x4x16xf32>, %{{.*}} : memref<6x4xf32>, %{{.*}} : memref<6xf32>, %[[POOLED]] : memref<2x6xf32>)
 // CHECK:   gpu.launch_func async {{.*}} @ptxnet_kernels::@linear_1
 // CHECK-LABEL: gpu.func @conv1x1_gemm_relu_pool_0
+// CHECK-NOT:   nvvm.griddepcontrol
 // CHECK:   memref.atomic_rmw addf %{{.*}}, %{{.*}}[%{{.*}}, %{{.*}}] : (f32, memref<2x6xf32>) -> f32
+// With dependent-launch, every kernel waits for the previous one before it
+// touches memory, and the model info (last field) tells the runtime to
+// launch them early.
+// DEP: memref.global "public" constant @ptxnet_model_info : memref<13xi64> = dense<[3, 4, 2, 4, 4, 4, 2, 2, 3, {{[0-9]+}}, {{[0-9]+}}, 0, 1]>
+// DEP-LABEL: gpu.func @conv1x1_gemm_relu_pool_0
+// DEP-NEXT:    nvvm.griddepcontrol wait
+// DEP-NOT:     nvvm.griddepcontrol
+// DEP:         memref.atomic_rmw addf
+// DEP-LABEL: gpu.func @linear_1
+// DEP-NEXT:    nvvm.griddepcontrol wait
 module {
 nn.graph @head(%x: tensor<2x4x4x4xf32>) -> tensor<2x3xf32> {
   %w = arith.constant dense<0.5> : tensor<6x4x1x1xf32>

@@ -68,6 +68,13 @@ static cl::opt<int64_t> fuseExpand(
              "EfficientNet-B1's second block, 32 its first three; with f16 "
              "the fused expand runs on tensor cores)"),
     cl::init(0), cl::cat(category));
+static cl::opt<bool> dependentLaunch(
+    "dependent-launch",
+    cl::desc("sm_90 only (on by default there): launch each kernel while "
+             "the previous one drains (programmatic dependent launch); its "
+             "blocks wait on griddepcontrol for the previous results. sm_89 "
+             "has no such launch"),
+    cl::init(true), cl::cat(category));
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to write (default: exe)"),
     cl::values(clEnumValN(Emit::fused, "fused", "nn graph after fusion"),
@@ -130,6 +137,14 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  // Programmatic dependent launch (griddepcontrol) needs sm_90.
+  const bool dependent = dependentLaunch && chip != "sm_89";
+  if (dependentLaunch.getNumOccurrences() && dependentLaunch && !dependent) {
+    llvm::errs() << "error: --dependent-launch needs --chip=sm_90 (" << chip
+                 << " has no griddepcontrol)\n";
+    return 1;
+  }
+
   if (batch < 0) {
     llvm::errs() << "error: --batch must be positive, got " << batch << "\n";
     return 1;
@@ -165,6 +180,7 @@ int main(int argc, char **argv) {
   PassManager lower(&context);
   ConvertNNToGPUOptions toGpu;
   toGpu.precision = precision;
+  toGpu.dependentLaunch = dependent;
   lower.addPass(createConvertNNToGPU(toGpu));
   if (failed(lower.run(*module)))
     return 1;

@@ -18,7 +18,13 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
       buffer, then launches the kernels in order on one async token chain;
     - `memref.global @ptxnet_weights` (the packed, BatchNorm-folded weights,
       uploaded once by the runtime) and `memref.global @ptxnet_model_info`
-      (shapes and buffer sizes the runtime reads).
+      (shapes, buffer sizes, precision and launch mode the runtime reads).
+
+    With `dependent-launch`, each kernel starts with `nvvm.griddepcontrol
+    wait`, which returns once the previous kernel has finished and its
+    writes are visible. Nothing comes before it, so the order of the
+    kernels' memory accesses is unchanged; what overlaps is the next
+    kernel's launch with this one's drain.
 
     Layout: the kernels use NCHW, the graph's own layout, so no conversion is
     needed at the boundaries.
@@ -30,7 +36,12 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
            "Arithmetic of the pointwise-convolution GEMMs: fp32 (exact "
            "float32 FMA), tf32 (tensor cores, mma.sync m16n8k8) or f16 "
            "(tensor cores, mma.sync m16n8k16, activations stored as f16; "
-           "float32 accumulation in all three)">
+           "float32 accumulation in all three)">,
+    Option<"dependentLaunch", "dependent-launch", "bool", /*default=*/"false",
+           "Begin every kernel with griddepcontrol.wait (sm_90 and later) "
+           "and tell the runtime, through the model info, to launch the "
+           "kernels with programmatic stream serialization: each kernel is "
+           "then launched while the previous one drains">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

@@ -53,8 +53,12 @@ struct ConvShape {
 
 class KernelEmitter {
 public:
-  KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize)
-      : module(module), blockSize(blockSize) {}
+  /// With `dependentLaunch`, every kernel begins with griddepcontrol.wait and
+  /// launch_dependents (sm_90): see convert-nn-to-gpu's dependent-launch.
+  KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize,
+                bool dependentLaunch)
+      : module(module), blockSize(blockSize),
+        dependentLaunch(dependentLaunch) {}
 
   /// Direct convolution, one thread per block of output channels (up to 16
   /// for a dense convolution, all of them with immediates, 1 for a grouped
@@ -126,6 +130,7 @@ private:
 
   mlir::gpu::GPUModuleOp module;
   int64_t blockSize;
+  bool dependentLaunch;
 };
 
 /// How a tensor-core GEMM is cut: a block of wm x wn warps of 32 x 32

@@ -116,13 +116,14 @@ struct ConvertNNToGPUPass
 class GraphLowering {
 public:
   GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
-                Precision precision)
+                Precision precision, bool dependentLaunch)
       : module(module), graph(graph), builder(module.getContext()),
-        precision(precision) {
+        precision(precision), dependentLaunch(dependentLaunch) {
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
-    emitter = std::make_unique<KernelEmitter>(kernelModule, blockSize);
+    emitter = std::make_unique<KernelEmitter>(kernelModule, blockSize,
+                                              dependentLaunch);
   }
 
   LogicalResult run();
@@ -164,6 +165,7 @@ private:
   nn::GraphOp graph;
   OpBuilder builder;
   Precision precision;
+  bool dependentLaunch;
 
   gpu::GPUModuleOp kernelModule;
   std::unique_ptr<KernelEmitter> emitter;
@@ -638,14 +640,16 @@ LogicalResult GraphLowering::run() {
                            builder.getStringAttr("public"), wtType, blobAttr,
                            /*constant=*/true, builder.getI64IntegerAttr(64));
   // Model info for the runtime: version, input rank + dims, output rank +
-  // dims, workspace bytes, weight bytes, precision (0 fp32, 1 tf32, 2 f16).
-  SmallVector<int64_t> info = {2, inType.getRank()};
+  // dims, workspace bytes, weight bytes, precision (0 fp32, 1 tf32, 2 f16),
+  // dependent launch (0 or 1: the kernels wait on griddepcontrol).
+  SmallVector<int64_t> info = {3, inType.getRank()};
   llvm::append_range(info, inType.getShape());
   info.push_back(outType.getRank());
   llvm::append_range(info, outType.getShape());
   info.push_back(workspaceBytes);
   info.push_back(weightBytes);
   info.push_back(int64_t(precision));
+  info.push_back(dependentLaunch);
   auto infoType = MemRefType::get({int64_t(info.size())}, builder.getI64Type());
   memref::GlobalOp::create(
       builder, loc, "ptxnet_model_info", builder.getStringAttr("public"),
@@ -701,7 +705,8 @@ void ConvertNNToGPUPass::runOnOperation() {
         << precision << "': expected fp32, tf32 or f16";
     return signalPassFailure();
   }
-  GraphLowering lowering(module, graphs.front(), blockSize, *kind);
+  GraphLowering lowering(module, graphs.front(), blockSize, *kind,
+                         dependentLaunch);
   if (failed(lowering.run()))
     signalPassFailure();
 }

@@ -25,6 +25,11 @@ void ensureContext();
 /// program captures the forward pass on it into a CUDA graph.
 void setExecutionStream(CUstream stream);
 
+/// While set, kernels are launched with programmatic stream serialization
+/// (cuLaunchKernelEx): a kernel's blocks may start before the previous
+/// kernel ends. Only for kernels that begin with griddepcontrol.wait.
+void setDependentLaunch(bool enabled);
+
 /// With $PTXNET_PROFILE set, every launch outside graph capture is timed
 /// with a pair of CUDA events; printProfile() prints the mean time per kernel
 /// (in launch order) and the total.
