@@ -4,7 +4,7 @@
 # Prepare DIR here:
 #   examples/odd_shapes/make_graph.py --out-dir DIR
 #   build/bin/ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output DIR/ref.npy
-#   for p in fp32 tf32 f16; do build/bin/ptxnet-compile DIR/odd.mlir --precision $p -o DIR/odd_$p; done
+#   for p in fp32 tf32 f16 bf16; do build/bin/ptxnet-compile DIR/odd.mlir --precision $p -o DIR/odd_$p; done
 # Then: bench/check-odd-shapes.sh DIR   (exit code 1 if any program fails)
 set -uo pipefail
 DIR=${1:?usage: check-odd-shapes.sh DIR}

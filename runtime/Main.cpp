@@ -94,7 +94,7 @@ struct Options {
                "  --check      compare with a reference .npy: prints "
                "||out-ref||/||ref||,\n"
                "               exit code 1 above the tolerance\n"
-               "  --tolerance  default 1e-5 (fp32 build), 1e-3 (tf32), 1e-2 (f16)\n"
+               "  --tolerance  default 1e-5 (fp32 build), 1e-3 (tf32), 1e-2 (f16, bf16)\n"
                "  --bench N    warm up, then median latency of N runs (CUDA "
                "events)\n"
                "  --no-graph   launch kernel by kernel instead of replaying a "

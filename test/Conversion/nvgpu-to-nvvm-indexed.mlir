@@ -37,3 +37,26 @@ gpu.module @kernels {
     gpu.return
   }
 }
+
+// -----
+
+// bf16 mma.sync, which upstream's lowering rejects: each bf16 pair of A and
+// B goes to nvvm.mma.sync as one i32, C as four f32 values, and the result
+// struct is repacked as the two rows of the accumulator. f16 keeps
+// upstream's lowering (vector<2xf16> operands).
+// I32-LABEL: gpu.func @mma
+// I32-COUNT-6: llvm.bitcast %{{.*}} : vector<2xbf16> to i32
+// I32: nvvm.mma.sync A[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}]  B[%{{.*}}, %{{.*}}]  C[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}]  {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// I32-COUNT-2: llvm.insertvalue %{{.*}}, %{{.*}}[{{[01]}}] : !llvm.array<2 x vector<2xf32>>
+// I32: nvvm.mma.sync {{.*}} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+gpu.module @kernels {
+  gpu.func @mma(%a: vector<4x2xbf16>, %b: vector<2x2xbf16>, %ah: vector<4x2xf16>, %bh: vector<2x2xf16>, %c: vector<2x2xf32>, %out: memref<2x2x2xf32>) kernel {
+    %d = nvgpu.mma.sync (%a, %b, %c) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+    %e = nvgpu.mma.sync (%ah, %bh, %c) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    vector.store %d, %out[%c0, %c0, %c0] : memref<2x2x2xf32>, vector<2x2xf32>
+    vector.store %e, %out[%c1, %c0, %c0] : memref<2x2x2xf32>, vector<2x2xf32>
+    gpu.return
+  }
+}

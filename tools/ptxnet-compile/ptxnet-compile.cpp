@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ptxnet/Conversion/Passes.h"
+#include "ptxnet/Conversion/Precision.h"
 #include "ptxnet/Dialect/NN/Transforms/Passes.h"
 #include "ptxnet/Support/GraphIO.h"
 #include "ptxnet/Target/HostEmission.h"
@@ -58,8 +59,9 @@ static cl::opt<int64_t> batch("batch",
 static cl::opt<std::string> precision(
     "precision",
     cl::desc("fp32 (exact float32, the default), tf32 (tensor cores for the "
-             "1x1 convolutions) or f16 (f16 tensor cores, activations stored "
-             "as f16); float32 accumulation in all three"),
+             "1x1 convolutions), f16 or bf16 (16-bit tensor cores, "
+             "activations stored in that type); float32 accumulation in all "
+             "four"),
     cl::init("fp32"), cl::cat(category));
 static cl::opt<int64_t> fuseExpand(
     "fuse-expand-depthwise",
@@ -131,9 +133,9 @@ int main(int argc, char **argv) {
                  << "': expected sm_89 or sm_90\n";
     return 1;
   }
-  if (precision != "fp32" && precision != "tf32" && precision != "f16") {
+  if (!parsePrecision(precision)) {
     llvm::errs() << "error: unsupported --precision '" << precision
-                 << "': expected fp32, tf32 or f16\n";
+                 << "': expected " << kPrecisionNames << "\n";
     return 1;
   }
 

@@ -34,9 +34,9 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
            "Threads per block of the elementwise-parallel kernels">,
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
            "Arithmetic of the pointwise-convolution GEMMs: fp32 (exact "
-           "float32 FMA), tf32 (tensor cores, mma.sync m16n8k8) or f16 "
-           "(tensor cores, mma.sync m16n8k16, activations stored as f16; "
-           "float32 accumulation in all three)">,
+           "float32 FMA), tf32 (tensor cores, mma.sync m16n8k8), f16 or bf16 "
+           "(tensor cores, mma.sync m16n8k16, activations stored in that "
+           "type); float32 accumulation in all four">,
     Option<"dependentLaunch", "dependent-launch", "bool", /*default=*/"false",
            "Begin every kernel with griddepcontrol.wait (sm_90 and later) "
            "and tell the runtime, through the model info, to launch the "

@@ -81,7 +81,7 @@ struct KB {
   void store(Value v, Value m, ValueRange idx) {
     memref::StoreOp::create(b, v, m, idx);
   }
-  /// `v` (f32 or f16, or a vector of them) as `type`.
+  /// `v` (f32, f16 or bf16, or a vector of them) as `type`.
   Value convert(Value v, Type type) {
     if (v.getType() == type)
       return v;
@@ -109,7 +109,7 @@ struct KB {
     return vector::FromElementsOp::create(b, vec, elements);
   }
   /// Loads and stores of tensors in global memory, which may be stored as
-  /// f16: the kernels' arithmetic is float32.
+  /// f16 or bf16: the kernels' arithmetic is float32.
   Value read(Value m, ValueRange idx) {
     return convert(load(m, idx), b.getF32Type());
   }
@@ -591,7 +591,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 }
 
 //===----------------------------------------------------------------------===//
-// Pointwise convolution on tensor cores (tf32, f16)
+// Pointwise convolution on tensor cores (tf32, f16, bf16)
 //===----------------------------------------------------------------------===//
 
 // Warps of 32 x 32 outputs (2 x 4 m16n8 fragments) arranged wm x wn in a
@@ -606,9 +606,9 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 //    rows are not aligned, and cp.async needs aligned sources).
 // tf32: m16n8k8 on scalar fragment loads; rows padded (A: +4 floats, B: +8)
 // so lane 4 * group + t reading A[group][t] and B[t][group] hits 32
-// distinct banks. f16: m16n8k16 on nvgpu.ldmatrix (B transposed); rows padded
-// by 8 halves so the 8 rows of each ldmatrix phase hit distinct 16-byte bank
-// groups. planMmaGemm picks the block shape, K sharing, split-K and column
+// distinct banks. f16 and bf16: m16n8k16 on nvgpu.ldmatrix (B transposed);
+// rows padded by 8 halves so the 8 rows of each ldmatrix phase hit distinct
+// 16-byte bank groups. planMmaGemm picks the block shape, K sharing, split-K and column
 // tiles per block for each layer.
 MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
                                          bool pooled, Precision precision) {
@@ -631,7 +631,8 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // A warp multiplies 32 channels a round in f16, 16 in tf32 (and in f16
   // when that is all there is: the 16-channel input of EfficientNet's second
   // expand).
-  const int64_t warpSlice = precision == Precision::f16 && s.c > 16 ? 32 : 16;
+  const bool half = precision == Precision::f16 || precision == Precision::bf16;
+  const int64_t warpSlice = half && s.c > 16 ? 32 : 16;
   // Deep, narrow layers (the late blocks' 8x8 and 15x15 maps, K up to 1152)
   // give too few warps to hide the K loop's latency. First, up to 4 warps of
   // a block share each output tile, each multiplying its own part of every
@@ -644,7 +645,7 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // The shared memory of a shape, counted for the largest case (A double
   // buffered, a float32 output tile), must stay within the 48 KB of static
   // shared memory.
-  const int64_t operandBytes = precision == Precision::f16 ? 2 : 4;
+  const int64_t operandBytes = half ? 2 : 4;
   auto sharedBytes = [&](int64_t wk) {
     int64_t tm = plan.tileRows(), tn = plan.tileCols(), slice = warpSlice * wk;
     return 2 * tm * (slice + 8) * operandBytes +
@@ -683,21 +684,23 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
                                                  Precision precision,
                                                  const Elements &types) {
   MLIRContext *ctx = module.getContext();
-  const bool f16 = precision == Precision::f16;
+  // f16 and bf16 take the same path: 16-bit operands, m16n8k16, ldmatrix.
+  const FloatType halfOperand = halfType(ctx, precision);
+  const bool half = bool(halfOperand);
   const MmaGemmPlan plan = planMmaGemm(s, act, pooled, precision);
   const int64_t p = s.h * s.w, cols = s.n * p;
   const int64_t wm = plan.wm, wn = plan.wn;
   const int64_t tm = plan.tileRows(), tn = plan.tileCols();
   const int64_t kK = plan.kSlice, chunk = plan.chunk, splitK = plan.splitK;
-  const int64_t kStep = f16 ? 16 : 8; // K of one mma.sync
-  Type operand = f16 ? Type(Float16Type::get(ctx)) : Float32Type::get(ctx);
-  const int64_t padA = kK + (f16 ? 8 : 4), padB = tn + 8;
+  const int64_t kStep = half ? 16 : 8; // K of one mma.sync
+  Type operand = half ? Type(halfOperand) : Float32Type::get(ctx);
+  const int64_t padA = kK + (half ? 8 : 4), padB = tn + 8;
   const int64_t wk = plan.wk, threads = plan.threads();
   const int64_t kWarp = kK / wk; // the part of a slice one warp multiplies
   // The filter slice goes by cp.async in 16-byte pieces when its rows allow
   // (C a multiple of the piece, a filter stored in the operand type, and a
   // whole number of pieces per thread).
-  const int64_t vec = 16 / (f16 ? 2 : 4);
+  const int64_t vec = 16 / (half ? 2 : 4);
   const bool asyncA = s.c % vec == 0 && types.filter == operand &&
                       (tm * (kK / vec)) % threads == 0;
   // B is staged in vectors of bv pixels (up to 16 bytes) when they never
@@ -793,7 +796,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
                         : k.convert(k.maskedVectorLoad(ok, in, idx, bv),
                                     bVector);
       // The filter is packed rounded; round the activations as they come.
-      regs.push_back(f16 ? v : k.roundToTF32(v));
+      regs.push_back(half ? v : k.roundToTF32(v));
     }
     return regs;
   };
@@ -846,7 +849,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       SmallVector<Value> aFrag, bFrag;
       for (int64_t mi = 0; mi < 2; ++mi) {
         Value row = k.add(warpM, mi * 16);
-        if (f16) {
+        if (half) {
           // x4: lanes 0-15 address rows 0-15 of the 16x16 fragment at
           // column ks, lanes 16-31 the same rows at column ks + 8.
           aFrag.push_back(nvgpu::LdMatrixOp::create(
@@ -868,7 +871,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       }
       for (int64_t ni = 0; ni < 4; ++ni) {
         Value colB = k.add(warpN, ni * 8);
-        if (f16) {
+        if (half) {
           // x2, transposed: lanes 0-15 address K rows ks..ks+15 of the
           // fragment's 8 columns.
           bFrag.push_back(nvgpu::LdMatrixOp::create(
@@ -888,7 +891,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
         for (int64_t ni = 0; ni < 4; ++ni)
           acc[mi * 4 + ni] = nvgpu::MmaSyncOp::create(
               b, aFrag[mi], bFrag[ni], acc[mi * 4 + ni],
-              ArrayRef<int64_t>{16, 8, kStep}, /*tf32Enabled=*/!f16);
+              ArrayRef<int64_t>{16, 8, kStep}, /*tf32Enabled=*/!half);
     }
     return acc;
   };
@@ -1148,7 +1151,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
 //===----------------------------------------------------------------------===//
 
 /// The arguments of both expand + depthwise kernels (see Kernels.h); the
-/// expand filter is f32 or f16.
+/// expand filter is f32, f16 or bf16.
 static SmallVector<Type> expandDepthwiseArguments(MLIRContext *ctx,
                                                   const ConvShape &s,
                                                   int64_t cin,
@@ -1347,7 +1350,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
 }
 
 //===----------------------------------------------------------------------===//
-// Expand 1x1 + depthwise, fused, on tensor cores (f16)
+// Expand 1x1 + depthwise, fused, on tensor cores (f16, bf16)
 //===----------------------------------------------------------------------===//
 
 // A block owns 32 hidden channels of one image and a patch of depthwise
@@ -1374,7 +1377,7 @@ static int64_t expandPaddedK(int64_t inChannels) {
 bool ptxnet::kernels::expandDepthwiseOnTensorCores(const ConvShape &s,
                                                    int64_t inChannels) {
   // Shared memory: A (32 x (padded K + 8)), B (slice x 264) and hidden
-  // (32 x 264) f16 must stay under 48 KB; the window must fit the region.
+  // (32 x 264) 16-bit floats must stay under 48 KB; the window must fit the region.
   const int64_t padB = kRegionPositions + 8;
   int64_t bytes = 2 * (kHiddenRows * (expandPaddedK(inChannels) + 8) +
                        expandSlice(inChannels) * padB + kHiddenRows * padB);
@@ -1389,7 +1392,8 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
                                                    Activation act,
                                                    const Elements &types) {
   MLIRContext *ctx = module.getContext();
-  Type f16 = Float16Type::get(ctx);
+  // The tensor cores' operand type: the expand filter's, half or bf16.
+  Type half = types.filter;
   const int64_t cin = inChannels, hid = s.c, hc = kHiddenRows;
   const int64_t rw = s.sh == 1 ? 16 : 15; // region side
   const int64_t th = (rw - s.kh) / s.sh + 1, tw = th;
@@ -1400,10 +1404,10 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   const int64_t threads = kExpandThreads;
   auto func = createKernel(
       name,
-      expandDepthwiseArguments(ctx, s, cin, types, f16),
-      {workgroupMemref(ctx, {hc, padA}, f16),
-       workgroupMemref(ctx, {kK, padB}, f16),
-       workgroupMemref(ctx, {hc, padB}, f16)});
+      expandDepthwiseArguments(ctx, s, cin, types, half),
+      {workgroupMemref(ctx, {hc, padA}, half),
+       workgroupMemref(ctx, {kK, padB}, half),
+       workgroupMemref(ctx, {hc, padB}, half)});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
@@ -1471,7 +1475,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
             Value ch = k.add(c0, c);
             Value v = k.maskedLoad(k.both(inside[i], k.lt(ch, cin)), in,
                                    {n, ch, iys[i], ixs[i]});
-            k.store(k.convert(v, f16), tileB, {k.c(c), qs[i]});
+            k.store(k.convert(v, half), tileB, {k.c(c), qs[i]});
           }
         gpu::BarrierOp::create(b);
         SmallVector<Value> next(a.begin(), a.end());
@@ -1479,7 +1483,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
           SmallVector<Value> aFrag;
           for (int64_t mi = 0; mi < 2; ++mi)
             aFrag.push_back(nvgpu::LdMatrixOp::create(
-                b, VectorType::get({4, 2}, f16), tileA,
+                b, VectorType::get({4, 2}, half), tileA,
                 ValueRange{k.add(lane16, mi * 16),
                            k.add(k.add(c0, k.mul(laneHalf, 8)), ks)},
                 /*transpose=*/false, /*numTiles=*/4));
@@ -1487,7 +1491,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
             for (int64_t ni = 0; ni < 4; ++ni) {
               Value col = k.add(k.mul(k.add(warp, g * 4), 32), ni * 8);
               Value bFrag = nvgpu::LdMatrixOp::create(
-                  b, VectorType::get({2, 2}, f16), tileB,
+                  b, VectorType::get({2, 2}, half), tileB,
                   ValueRange{k.add(lane16, ks), col},
                   /*transpose=*/true, /*numTiles=*/2);
               for (int64_t mi = 0; mi < 2; ++mi) {
@@ -1519,7 +1523,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
             Value v = vector::ExtractOp::create(b, acc[g * 8 + mi * 4 + ni],
                                                 ArrayRef<int64_t>{i, jj});
             Value h = k.activate(k.fadd(v, bias), expandAct);
-            k.store(k.convert(k.sel(ok, h, k.f(0.0f)), f16), hidden, {row, q});
+            k.store(k.convert(k.sel(ok, h, k.f(0.0f)), half), hidden, {row, q});
           }
     }
   gpu::BarrierOp::create(b);

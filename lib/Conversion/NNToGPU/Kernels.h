@@ -8,6 +8,7 @@
 #ifndef PTXNET_LIB_CONVERSION_NNTOGPU_KERNELS_H
 #define PTXNET_LIB_CONVERSION_NNTOGPU_KERNELS_H
 
+#include "ptxnet/Conversion/Precision.h"
 #include "ptxnet/Dialect/NN/IR/NNOps.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -16,13 +17,9 @@
 
 namespace ptxnet::kernels {
 
-/// The arithmetic of the pointwise-convolution GEMMs, and with it how
-/// activations are stored: fp32 and tf32 keep float32 activations; f16 stores
-/// them as float16 (float32 accumulation everywhere, float32 where several
-/// blocks accumulate into one output).
-enum class Precision { fp32, tf32, f16 };
+using ptxnet::Precision;
 
-/// Element types (f32 or f16) of a kernel's global-memory tensors; the
+/// Element types (f32, f16 or bf16) of a kernel's global-memory tensors; the
 /// kernels compute in float32 and convert on load and store.
 struct Elements {
   mlir::Type in, filter, out;

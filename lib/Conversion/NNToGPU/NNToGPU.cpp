@@ -130,12 +130,12 @@ public:
 
 private:
   LogicalResult checkSupported();
-  /// f16 programs run an expand + depthwise pair's expand on tensor cores
-  /// where the kernel supports its shape.
+  /// f16 and bf16 programs run an expand + depthwise pair's expand on tensor
+  /// cores where the kernel supports its shape.
   bool expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const;
-  /// How `op`'s kernel reads the weight `operand`: f16 in f16 tensor-core
-  /// kernels, tf32 (packed rounded, stored as f32) for tf32 GEMM filters,
-  /// f32 otherwise.
+  /// How `op`'s kernel reads the weight `operand`: f16 or bf16 in 16-bit
+  /// tensor-core kernels, tf32 (packed rounded, stored as f32) for tf32 GEMM
+  /// filters, f32 otherwise.
   Type weightType(Operation *op, Value operand);
   void planStorage();
   void packWeights();
@@ -197,7 +197,7 @@ static ConvShape expandDepthwiseShape(nn::FusedExpandDepthwiseOp f) {
 }
 
 bool GraphLowering::expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const {
-  return precision == Precision::f16 &&
+  return halfType(builder.getContext(), precision) &&
          expandDepthwiseOnTensorCores(expandDepthwiseShape(f),
                                       f.getInput().getType().getDimSize(1));
 }
@@ -245,15 +245,12 @@ LogicalResult GraphLowering::checkSupported() {
   return success();
 }
 
-/// Decides how each activation is stored and in which element types each
-/// weight is packed. fp32 and tf32 store everything as f32. f16 stores a
-/// kernel's output as f16 unless several blocks accumulate into it (pooled
-/// and split-K GEMM epilogues add atomically, in f32) or it is the graph's
-/// output (the host ABI is f32), and packs the GEMM filters and the linear
-/// weight as f16; biases and direct-convolution filters stay f32.
+/// In which element type `op`'s kernel reads the weight `operand`: f16 and
+/// bf16 builds pack the GEMM filters and the linear weight in their 16-bit
+/// type; biases and direct-convolution filters stay f32.
 Type GraphLowering::weightType(Operation *op, Value operand) {
-  Type f32 = builder.getF32Type(), f16 = builder.getF16Type();
-  const bool half = precision == Precision::f16;
+  Type f32 = builder.getF32Type();
+  FloatType half = halfType(builder.getContext(), precision);
   if (auto conv = dyn_cast<nn::FusedConv2DOp>(op);
       conv && operand == conv.getFilter() &&
       ConvShape::get(conv).isPointwise()) {
@@ -262,25 +259,25 @@ Type GraphLowering::weightType(Operation *op, Value operand) {
     // otherwise truncate both.
     if (precision == Precision::tf32)
       return builder.getTF32Type();
-    return half ? f16 : f32;
+    return half ? Type(half) : f32;
   }
   if (auto fused = dyn_cast<nn::FusedExpandDepthwiseOp>(op);
       fused && operand == fused.getExpandFilter() && expandOnTensorCores(fused))
-    return f16;
+    return half;
   if (auto linear = dyn_cast<nn::FusedLinearOp>(op);
       linear && operand == linear.getWeight() && half)
-    return f16;
+    return half;
   return f32;
 }
 
 /// Decides how each activation is stored and in which element types each
 /// weight is packed (weightType). fp32 and tf32 store activations as f32.
-/// f16 stores a kernel's output as f16 unless several blocks accumulate into
-/// it (pooled and split-K GEMM epilogues add atomically, in f32) or it is
-/// the graph's output (the host ABI is f32).
+/// f16 and bf16 store a kernel's output in their 16-bit type unless several
+/// blocks accumulate into it (pooled and split-K GEMM epilogues add
+/// atomically, in f32) or it is the graph's output (the host ABI is f32).
 void GraphLowering::planStorage() {
-  Type f32 = builder.getF32Type(), f16 = builder.getF16Type();
-  const bool half = precision == Precision::f16;
+  Type f32 = builder.getF32Type();
+  FloatType half = halfType(builder.getContext(), precision);
   Value output = graph.getOutputOp().getResults()[0];
   storageType[graph.getArgument(0)] = f32;
   for (Operation &op : graph.getBody().front().without_terminator()) {
@@ -289,13 +286,13 @@ void GraphLowering::planStorage() {
     Type result = f32;
     if (auto conv = dyn_cast<nn::FusedConv2DOp>(op)) {
       ConvShape s = ConvShape::get(conv);
-      result = half ? f16 : f32;
+      result = half ? Type(half) : f32;
       if (half && s.isPointwise() &&
           planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision)
               .accumulates)
         result = f32;
     } else if (isa<nn::FusedExpandDepthwiseOp>(op)) {
-      result = half ? f16 : f32;
+      result = half ? Type(half) : f32;
     }
     for (Value operand : op.getOperands())
       if (operand.getDefiningOp<arith::ConstantOp>())
@@ -462,9 +459,8 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                         kernelName("conv1x1_gemm" + suffix), s,
                         conv.getActivation(), pooled, types)
                   : emitter->emitPointwiseGemmMma(
-                        kernelName((precision == Precision::f16
-                                        ? "conv1x1_mma_f16"
-                                        : "conv1x1_mma_tf32") +
+                        kernelName("conv1x1_mma_" +
+                                   stringifyPrecision(precision).str() +
                                    suffix),
                         s, conv.getActivation(), pooled, precision, types);
           if (k.accumulatesOutput) {
@@ -514,7 +510,9 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         KernelLaunch k =
             expandOnTensorCores(f)
                 ? emitter->emitExpandDepthwiseMma(
-                      kernelName(kind + "_mma_f16"), s, cin,
+                      kernelName(kind + "_mma_" +
+                                 stringifyPrecision(precision).str()),
+                      s, cin,
                       f.getExpandActivation(), f.getActivation(), types)
                 : emitter->emitExpandDepthwise(kernelName(kind), s, cin,
                                                f.getExpandActivation(),
@@ -640,7 +638,8 @@ LogicalResult GraphLowering::run() {
                            builder.getStringAttr("public"), wtType, blobAttr,
                            /*constant=*/true, builder.getI64IntegerAttr(64));
   // Model info for the runtime: version, input rank + dims, output rank +
-  // dims, workspace bytes, weight bytes, precision (0 fp32, 1 tf32, 2 f16),
+  // dims, workspace bytes, weight bytes, precision (0 fp32, 1 tf32, 2 f16,
+  // 3 bf16),
   // dependent launch (0 or 1: the kernels wait on griddepcontrol).
   SmallVector<int64_t> info = {3, inType.getRank()};
   llvm::append_range(info, inType.getShape());
@@ -694,15 +693,10 @@ void ConvertNNToGPUPass::runOnOperation() {
         << graphs.size();
     return signalPassFailure();
   }
-  std::optional<Precision> kind =
-      llvm::StringSwitch<std::optional<Precision>>(precision)
-          .Case("fp32", Precision::fp32)
-          .Case("tf32", Precision::tf32)
-          .Case("f16", Precision::f16)
-          .Default(std::nullopt);
+  std::optional<Precision> kind = parsePrecision(precision);
   if (!kind) {
     module.emitError("unknown precision '")
-        << precision << "': expected fp32, tf32 or f16";
+        << precision << "': expected " << kPrecisionNames;
     return signalPassFailure();
   }
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
