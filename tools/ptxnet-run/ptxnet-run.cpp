@@ -73,10 +73,6 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  if (batch < 0) {
-    llvm::errs() << "error: --batch must be positive, got " << batch << "\n";
-    return 1;
-  }
   DialectRegistry registry;
   registerPtxnetDialects(registry);
   MLIRContext context(registry);
@@ -87,9 +83,8 @@ int main(int argc, char **argv) {
     return 1;
 
   PassManager pm(&context);
-  if (batch > 0)
-    pm.nest<nn::GraphOp>().addPass(
-        nn::createNNSetBatch(nn::NNSetBatchOptions{batch}));
+  if (failed(nn::addSetBatch(pm, batch)))
+    return 1;
   if (fuse) {
     nn::FusionPipelineOptions options;
     options.weights = weightsFile;

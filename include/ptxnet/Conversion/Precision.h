@@ -46,6 +46,11 @@ inline llvm::StringRef stringifyPrecision(Precision p) {
   return "";
 }
 
+/// Whether activations and GEMM operands are 16-bit floats.
+inline bool isHalf(Precision p) {
+  return p == Precision::f16 || p == Precision::bf16;
+}
+
 /// The 16-bit float type a half-precision build stores activations and
 /// GEMM operands in (f16 or bf16); null for fp32 and tf32.
 inline mlir::FloatType halfType(mlir::MLIRContext *ctx, Precision p) {

@@ -631,7 +631,7 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // A warp multiplies 32 channels a round in f16, 16 in tf32 (and in f16
   // when that is all there is: the 16-channel input of EfficientNet's second
   // expand).
-  const bool half = precision == Precision::f16 || precision == Precision::bf16;
+  const bool half = isHalf(precision);
   const int64_t warpSlice = half && s.c > 16 ? 32 : 16;
   // Deep, narrow layers (the late blocks' 8x8 and 15x15 maps, K up to 1152)
   // give too few warps to hide the K loop's latency. First, up to 4 warps of
@@ -1377,7 +1377,8 @@ static int64_t expandPaddedK(int64_t inChannels) {
 bool ptxnet::kernels::expandDepthwiseOnTensorCores(const ConvShape &s,
                                                    int64_t inChannels) {
   // Shared memory: A (32 x (padded K + 8)), B (slice x 264) and hidden
-  // (32 x 264) 16-bit floats must stay under 48 KB; the window must fit the region.
+  // (32 x 264) 16-bit floats must stay under 48 KB; the window must fit the
+  // region.
   const int64_t padB = kRegionPositions + 8;
   int64_t bytes = 2 * (kHiddenRows * (expandPaddedK(inChannels) + 8) +
                        expandSlice(inChannels) * padB + kHiddenRows * padB);
@@ -1392,7 +1393,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
                                                    Activation act,
                                                    const Elements &types) {
   MLIRContext *ctx = module.getContext();
-  // The tensor cores' operand type: the expand filter's, half or bf16.
+  // The tensor cores' operand type: the expand filter's, f16 or bf16.
   Type half = types.filter;
   const int64_t cin = inChannels, hid = s.c, hc = kHiddenRows;
   const int64_t rw = s.sh == 1 ? 16 : 15; // region side

@@ -24,6 +24,16 @@ void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
   graphPm.addPass(createCSEPass());
 }
 
+LogicalResult ptxnet::nn::addSetBatch(OpPassManager &pm, int64_t batch) {
+  if (batch < 0) {
+    llvm::errs() << "error: --batch must be positive, got " << batch << "\n";
+    return failure();
+  }
+  if (batch > 0)
+    pm.nest<GraphOp>().addPass(createNNSetBatch(NNSetBatchOptions{batch}));
+  return success();
+}
+
 void ptxnet::nn::registerNNPipelines() {
   registerNNPasses();
   PassPipelineRegistration<FusionPipelineOptions>(

@@ -33,6 +33,11 @@ struct FusionPipelineOptions
 void buildFusionPipeline(mlir::OpPassManager &pm,
                          const FusionPipelineOptions &options);
 
+/// The tools' --batch option: adds nn-set-batch for `batch` images to every
+/// graph when it is positive (0 keeps the graph's batch). A negative batch
+/// is reported on stderr and fails.
+mlir::LogicalResult addSetBatch(mlir::OpPassManager &pm, int64_t batch);
+
 #define GEN_PASS_REGISTRATION
 #include "ptxnet/Dialect/NN/Transforms/Passes.h.inc"
 
