@@ -1,4 +1,7 @@
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 | FileCheck %s
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-tile-blocks-per-sm=16" | FileCheck %s --check-prefix=TILES16
+// RUN: not ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warps-per-sm=0" 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: gemm-warps-per-sm, gemm-blocks-per-sm and gemm-tile-blocks-per-sm must be positive
 
 // Kernel shapes chosen per layer (f16). An expand 1x1 with 16 input channels
 // over a large map: one 16-channel slice holds all of K, so each block runs
@@ -8,6 +11,13 @@
 // at a time).
 // CHECK-LABEL: func.func @ptxnet_forward
 // CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu6_0 blocks in (%c282, %c2, %c1{{.*}}) threads in (%c128,
+// The planner's occupancy targets are options: aiming at 16 blocks per SM
+// instead of 4 leaves each block 2 tiles (4500 / (16 x 132)), so 1125
+// blocks per row of tiles.
+// TILES16-LABEL: func.func @ptxnet_forward
+// TILES16: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu6_0 blocks in (%c1125, %c2, %c1{{.*}}) threads in (%c128,
+// TILES16-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
+// TILES16: scf.for %{{.*}} = %c0{{.*}} to %c2{{.*}} step %c1{{.*}} iter_args
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
 // CHECK-SAME: workgroup(%[[A:.*]] : memref<2x64x24xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:.*]] : memref<16x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<64x68xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK: nvgpu.device_async_copy

@@ -77,6 +77,22 @@ static cl::opt<bool> dependentLaunch(
              "blocks wait on griddepcontrol for the previous results. sm_89 "
              "has no such launch"),
     cl::init(true), cl::cat(category));
+static cl::OptionCategory tuning("ptxnet-compile tuning options");
+static cl::opt<int64_t> gemmBlocksPerSM(
+    "gemm-blocks-per-sm",
+    cl::desc("Tensor-core GEMM tiles shrink until there are this many blocks "
+             "per SM (default 2)"),
+    cl::init(2), cl::cat(tuning));
+static cl::opt<int64_t> gemmWarpsPerSM(
+    "gemm-warps-per-sm",
+    cl::desc("Tensor-core GEMMs share, then split, K until there are this "
+             "many warps per SM (default 16)"),
+    cl::init(16), cl::cat(tuning));
+static cl::opt<int64_t> gemmTileBlocksPerSM(
+    "gemm-tile-blocks-per-sm",
+    cl::desc("Shallow tensor-core GEMMs loop over column tiles until about "
+             "this many blocks per SM remain (default 4)"),
+    cl::init(4), cl::cat(tuning));
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to write (default: exe)"),
     cl::values(clEnumValN(Emit::fused, "fused", "nn graph after fusion"),
@@ -121,7 +137,7 @@ static LogicalResult printModule(ModuleOp module, StringRef path) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &tuning});
   cl::ParseCommandLineOptions(
       argc, argv,
       "ptxnet-compile: compile an nn graph into a GPU program and PTX\n\n"
@@ -138,6 +154,13 @@ int main(int argc, char **argv) {
                  << "': expected " << kPrecisionNames << "\n";
     return 1;
   }
+
+  for (auto *option : {&gemmBlocksPerSM, &gemmWarpsPerSM, &gemmTileBlocksPerSM})
+    if (*option < 1) {
+      llvm::errs() << "error: --" << option->ArgStr
+                   << " must be positive, got " << *option << "\n";
+      return 1;
+    }
 
   // Programmatic dependent launch (griddepcontrol) needs sm_90.
   const bool dependent = dependentLaunch && chip != "sm_89";
@@ -178,6 +201,9 @@ int main(int argc, char **argv) {
   ConvertNNToGPUOptions toGpu;
   toGpu.precision = precision;
   toGpu.dependentLaunch = dependent;
+  toGpu.gemmBlocksPerSM = gemmBlocksPerSM;
+  toGpu.gemmWarpsPerSM = gemmWarpsPerSM;
+  toGpu.gemmTileBlocksPerSM = gemmTileBlocksPerSM;
   lower.addPass(createConvertNNToGPU(toGpu));
   if (failed(lower.run(*module)))
     return 1;

@@ -41,7 +41,21 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
            "Begin every kernel with griddepcontrol.wait (sm_90 and later) "
            "and tell the runtime, through the model info, to launch the "
            "kernels with programmatic stream serialization: each kernel is "
-           "then launched while the previous one drains">
+           "then launched while the previous one drains">,
+    // Tuning: the tensor-core GEMM planner's occupancy targets (defaults
+    // measured on an H100, bench/RESULTS.md).
+    Option<"gemmBlocksPerSM", "gemm-blocks-per-sm", "int64_t",
+           /*default=*/"2",
+           "Tensor-core GEMMs: the output tile shrinks (64x64 down to "
+           "32x32) until there are this many blocks per SM">,
+    Option<"gemmWarpsPerSM", "gemm-warps-per-sm", "int64_t",
+           /*default=*/"16",
+           "Tensor-core GEMMs: warps share a tile over K, then K is split "
+           "over blocks, until there are this many warps per SM">,
+    Option<"gemmTileBlocksPerSM", "gemm-tile-blocks-per-sm", "int64_t",
+           /*default=*/"4",
+           "Tensor-core GEMMs with all of K in one slice loop over column "
+           "tiles until about this many blocks per SM remain">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

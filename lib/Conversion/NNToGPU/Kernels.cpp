@@ -608,12 +608,13 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 // so lane 4 * group + t reading A[group][t] and B[t][group] hits 32
 // distinct banks. f16 and bf16: m16n8k16 on nvgpu.ldmatrix (B transposed);
 // rows padded by 8 halves so the 8 rows of each ldmatrix phase hit distinct
-// 16-byte bank groups. planMmaGemm picks the block shape, K sharing, split-K and column
-// tiles per block for each layer.
+// 16-byte bank groups. planMmaGemm picks the block shape, K sharing,
+// split-K and column tiles per block for each layer.
 MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
-                                         bool pooled, Precision precision) {
+                                         bool pooled, Precision precision,
+                                         const GemmOccupancy &occupancy) {
   const int64_t cols = s.n * s.h * s.w;
-  const int64_t targetBlocks = 264; // two per SM of an H100 (132 SMs)
+  const int64_t targetBlocks = occupancy.blocksPerSM * occupancy.sms;
   MmaGemmPlan plan{};
   plan.wm = plan.wn = 1;
   // Largest tile first; the first one that still gives targetBlocks wins.
@@ -637,8 +638,8 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // give too few warps to hide the K loop's latency. First, up to 4 warps of
   // a block share each output tile, each multiplying its own part of every
   // slice, and add their results in shared memory: as long as the GPU is
-  // short of 16 warps per SM and every warp has a whole part of K.
-  const int64_t targetWarps = 16 * 132;
+  // short of warpsPerSM warps per SM and every warp has a whole part of K.
+  const int64_t targetWarps = occupancy.warpsPerSM * occupancy.sms;
   const int64_t tiles =
       ceilDiv(s.oc, plan.tileRows()) * ceilDiv(cols, plan.tileCols());
   int64_t warps = tiles * plan.wm * plan.wn;
@@ -671,10 +672,11 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   plan.accumulates = pooled || plan.splitK > 1;
   // Shallow layers (all of K in one slice) run through several column tiles
   // per block, so that each tile's loads overlap the previous tile's MMAs and
-  // stores; about 4 blocks per SM remain.
+  // stores; about tileBlocksPerSM blocks per SM remain.
   plan.tilesPerBlock = 1;
   if (!plan.accumulates && plan.wk == 1 && s.c <= plan.kSlice)
-    plan.tilesPerBlock = std::clamp<int64_t>(tiles / (4 * 132), 1, 8);
+    plan.tilesPerBlock = std::clamp<int64_t>(
+        tiles / (occupancy.tileBlocksPerSM * occupancy.sms), 1, 8);
   return plan;
 }
 
@@ -687,7 +689,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   // f16 and bf16 take the same path: 16-bit operands, m16n8k16, ldmatrix.
   const FloatType halfOperand = halfType(ctx, precision);
   const bool half = bool(halfOperand);
-  const MmaGemmPlan plan = planMmaGemm(s, act, pooled, precision);
+  const MmaGemmPlan plan = planMmaGemm(s, act, pooled, precision, occupancy);
   const int64_t p = s.h * s.w, cols = s.n * p;
   const int64_t wm = plan.wm, wn = plan.wn;
   const int64_t tm = plan.tileRows(), tn = plan.tileCols();

@@ -48,14 +48,23 @@ struct ConvShape {
   }
 };
 
+/// The occupancy planMmaGemm aims at: the defaults were measured on an H100
+/// (132 SMs); convert-nn-to-gpu exposes them as tuning options.
+struct GemmOccupancy {
+  int64_t sms = 132;
+  int64_t blocksPerSM = 2;  // the tile size shrinks until there are these
+  int64_t warpsPerSM = 16;  // K is shared, then split, until there are these
+  int64_t tileBlocksPerSM = 4; // shallow layers loop over tiles down to these
+};
+
 class KernelEmitter {
 public:
   /// With `dependentLaunch`, every kernel begins with griddepcontrol.wait and
   /// launch_dependents (sm_90): see convert-nn-to-gpu's dependent-launch.
   KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize,
-                bool dependentLaunch)
+                bool dependentLaunch, GemmOccupancy occupancy)
       : module(module), blockSize(blockSize),
-        dependentLaunch(dependentLaunch) {}
+        dependentLaunch(dependentLaunch), occupancy(occupancy) {}
 
   /// Direct convolution, one thread per block of output channels (up to 16
   /// for a dense convolution, all of them with immediates, 1 for a grouped
@@ -128,6 +137,7 @@ private:
   mlir::gpu::GPUModuleOp module;
   int64_t blockSize;
   bool dependentLaunch;
+  GemmOccupancy occupancy;
 };
 
 /// How a tensor-core GEMM is cut: a block of wm x wn warps of 32 x 32
@@ -146,7 +156,8 @@ struct MmaGemmPlan {
   bool accumulates;
 };
 MmaGemmPlan planMmaGemm(const ConvShape &s, nn::Activation act, bool pooled,
-                        Precision precision);
+                        Precision precision,
+                        const GemmOccupancy &occupancy = {});
 
 /// Whether a direct convolution's filter is small and dense enough to be
 /// compiled into the kernel (every thread then computes all its channels).

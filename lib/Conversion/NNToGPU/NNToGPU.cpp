@@ -116,14 +116,16 @@ struct ConvertNNToGPUPass
 class GraphLowering {
 public:
   GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
-                Precision precision, bool dependentLaunch)
+                Precision precision, bool dependentLaunch,
+                GemmOccupancy occupancy)
       : module(module), graph(graph), builder(module.getContext()),
-        precision(precision), dependentLaunch(dependentLaunch) {
+        precision(precision), dependentLaunch(dependentLaunch),
+        occupancy(occupancy) {
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
     emitter = std::make_unique<KernelEmitter>(kernelModule, blockSize,
-                                              dependentLaunch);
+                                              dependentLaunch, occupancy);
   }
 
   LogicalResult run();
@@ -166,6 +168,7 @@ private:
   OpBuilder builder;
   Precision precision;
   bool dependentLaunch;
+  GemmOccupancy occupancy;
 
   gpu::GPUModuleOp kernelModule;
   std::unique_ptr<KernelEmitter> emitter;
@@ -288,7 +291,8 @@ void GraphLowering::planStorage() {
       ConvShape s = ConvShape::get(conv);
       result = half ? Type(half) : f32;
       if (half && s.isPointwise() &&
-          planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision)
+          planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision,
+                      occupancy)
               .accumulates)
         result = f32;
     } else if (isa<nn::FusedExpandDepthwiseOp>(op)) {
@@ -695,12 +699,21 @@ void ConvertNNToGPUPass::runOnOperation() {
   }
   std::optional<Precision> kind = parsePrecision(precision);
   if (!kind) {
-    module.emitError("unknown precision '")
+    emitError(module.getLoc(), "unknown precision '")
         << precision << "': expected " << kPrecisionNames;
     return signalPassFailure();
   }
+  if (gemmWarpsPerSM < 1 || gemmBlocksPerSM < 1 || gemmTileBlocksPerSM < 1) {
+    emitError(module.getLoc(), "gemm-warps-per-sm, gemm-blocks-per-sm and "
+                               "gemm-tile-blocks-per-sm must be positive");
+    return signalPassFailure();
+  }
+  GemmOccupancy occupancy;
+  occupancy.warpsPerSM = gemmWarpsPerSM;
+  occupancy.blocksPerSM = gemmBlocksPerSM;
+  occupancy.tileBlocksPerSM = gemmTileBlocksPerSM;
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
-                         dependentLaunch);
+                         dependentLaunch, occupancy);
   if (failed(lowering.run()))
     signalPassFailure();
 }
