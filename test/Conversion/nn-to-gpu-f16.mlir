@@ -94,17 +94,18 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // -----
 
 // An expand + depthwise pair in f16 runs its expand on tensor cores: blocks
-// of 32 hidden channels over a 15x15 input region (stride 2: 7x7 outputs),
-// the expand filter (f16, 16 input channels) by cp.async, with threads past
-// the last piece copying nothing, the region staged as f16, ldmatrix +
-// m16n8k16 into a 32 x 256 hidden tile in shared memory, then the depthwise
-// from there. 96 hidden channels over 8x8 outputs: 2 x 2 patches, 3 channel
-// blocks, 2 images.
+// of 32 hidden channels over an input region sized to the layer (here the
+// whole 8x8 output map: a 17x17 region of the 16x16 input, halo included,
+// padded to 512 positions, 8 warps), the expand filter (f16, 16 input
+// channels) by cp.async, with threads past the last piece copying nothing,
+// the region staged as f16, ldmatrix + m16n8k16, then the 32 x 512 hidden
+// tile in the same shared buffer and the depthwise from there. 96 hidden
+// channels: 1 patch, 3 channel blocks, 2 images.
 // CHECK-LABEL: func.func @ptxnet_forward
-// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@expand_dw3x3_s2_relu6_mma_f16_0 blocks in (%c4, %c3, %c2) threads in (%c128,
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@expand_dw3x3_s2_relu6_mma_f16_0 blocks in (%c1{{.*}}, %c3, %c2) threads in (%c256,
 // CHECK-SAME: args(%{{.*}} : memref<2x16x16x16xf32>, %{{.*}} : memref<96x16xf16>, %{{.*}} : memref<96xf32>, %{{.*}} : memref<96x1x3x3xf32>, %{{.*}} : memref<96xf32>, %{{.*}} : memref<2x96x8x8xf32>)
 // CHECK-LABEL: gpu.func @expand_dw3x3_s2_relu6_mma_f16_0
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<16x264xf16, {{.*}}, %[[H:.*]] : memref<32x264xf16,
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<32x520xf16, {{.*}}) kernel
 // CHECK: scf.if
 // CHECK:   nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK: %[[G:.*]] = nvgpu.device_async_create_group
@@ -117,14 +118,16 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // CHECK:   nvgpu.ldmatrix %[[A]]
 // CHECK:   nvgpu.ldmatrix %[[B]]{{.*}}transpose = true
 // CHECK:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]}
+// Once every warp is done reading B, the buffer takes the hidden tile.
+// CHECK: gpu.barrier
 // CHECK: arith.minimumf
-// CHECK: memref.store %{{.*}}, %[[H]]
+// CHECK: memref.store %{{.*}}, %[[B]]
 // CHECK: gpu.barrier
 // The depthwise: a thread owns a column of a channel, loads its 9 taps once
 // and walks down the column, reading each hidden row once.
 // CHECK: scf.for
 // CHECK-COUNT-9: memref.load %arg3
-// CHECK:   memref.load %[[H]]
+// CHECK:   memref.load %[[B]]
 // CHECK:   arith.extf
 nn.graph @expand_dw(%x: tensor<2x16x16x16xf32>) -> tensor<2x96x8x8xf32> {
   %we = arith.constant dense<0.05> : tensor<96x16x1x1xf32>

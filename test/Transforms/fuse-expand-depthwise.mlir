@@ -1,5 +1,7 @@
 // RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-fuse-expand-depthwise))' | FileCheck %s
 // RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-fuse-expand-depthwise{max-expand-channels=8}))' | FileCheck %s --check-prefix=DEEP
+// RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-fuse-expand-depthwise{min-hidden-per-image=6144}))' | FileCheck %s --check-prefix=BIG
+// RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-fuse-expand-depthwise{min-hidden-per-image=6145}))' | FileCheck %s --check-prefix=SMALL
 
 // An MBConv expand + depthwise pair becomes one op.
 // CHECK-LABEL: nn.graph @mbconv
@@ -9,6 +11,13 @@
 // With max-expand-channels below the 16 input channels, nothing changes.
 // DEEP-LABEL: nn.graph @mbconv
 // DEEP-COUNT-2: nn.fused_conv2d
+// min-hidden-per-image: the hidden tensor has 96 x 8 x 8 = 6144 values per
+// image, so it fuses at 6144 and not above.
+// BIG-LABEL: nn.graph @mbconv
+// BIG:       nn.fused_expand_depthwise
+// SMALL-LABEL: nn.graph @mbconv
+// SMALL-NOT:   nn.fused_expand_depthwise
+// SMALL-COUNT-2: nn.fused_conv2d
 nn.graph @mbconv(%x: tensor<1x16x8x8xf32>) -> tensor<1x96x4x4xf32> {
   %we = nn.weight "e" : tensor<96x16x1x1xf32>
   %be = nn.weight "be" : tensor<96xf32>

@@ -18,6 +18,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace ptxnet;
 using namespace ptxnet::kernels;
@@ -1355,17 +1357,58 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
 // Expand 1x1 + depthwise, fused, on tensor cores (f16, bf16)
 //===----------------------------------------------------------------------===//
 
-// A block owns 32 hidden channels of one image and a patch of depthwise
-// outputs whose input region is 16 x 16 (stride 1: 14 x 14 outputs) or
-// 15 x 15 (stride 2: 7 x 7 outputs), 256 region positions either way. The
-// expand is a 32 x 256 GEMM over the input channels: A (the expand filter
-// rows, all of K) stays in shared memory, B (the input region) is staged 32
-// channels at a time, and each of the 4 warps owns two 32 x 32 output tiles
-// (m16n8k16 on ldmatrix fragments). Bias, ReLU6 and the zero padding of the
-// hidden tensor are applied as the fragments go to a shared 32 x 256 hidden
-// tile; the depthwise then reads its taps from there.
-static constexpr int64_t kRegionPositions = 256, kHiddenRows = 32,
-                         kExpandThreads = 128;
+// A block owns 32 hidden channels of one image and a th x tw patch of
+// depthwise outputs, whose input region (halo included) is rh x rw
+// positions, padded to `positions` (128, 256 or 512). planExpandPatch picks
+// the patch per layer: the whole map where it fits (the late blocks' 8x8
+// and 15x15 maps), otherwise wide patches of a few rows. The expand is a 32 x positions
+// GEMM over the input channels: A (the expand filter rows, all of K) stays
+// in shared memory, B (the input region) is staged 32 channels at a time,
+// and each warp owns one or two 32-position column groups (m16n8k16 on
+// ldmatrix fragments). Bias, ReLU6 and the zero padding of the hidden tensor
+// are applied as the fragments go to a shared 32 x positions hidden tile,
+// which reuses B's buffer once the GEMM is done; the depthwise then reads
+// its taps from there and writes whole patch rows.
+static constexpr int64_t kHiddenRows = 32, kMaxRegionPositions = 512;
+
+namespace {
+struct ExpandPatch {
+  int64_t th, tw;      // output patch
+  int64_t rh, rw;      // its input region
+  int64_t positions;   // region positions, padded: 128, 256 or 512
+  int64_t threads() const { return positions == 512 ? 256 : 128; }
+  /// 32-position column groups of the expand each warp owns.
+  int64_t groupsPerWarp() const { return positions / (threads() / 32) / 32; }
+};
+} // namespace
+
+/// The patch with the least estimated traffic for the whole map, counted in
+/// 32-byte sectors of 16-bit values: the input rows each block stages (all
+/// `inChannels`, from L2), the output rows it stores (32 channels), and the
+/// per-position work of the expand. Wide patches win where maps are large
+/// (coalesced rows), the whole map where it fits.
+static ExpandPatch planExpandPatch(const ConvShape &s, int64_t inChannels) {
+  ExpandPatch best{};
+  int64_t bestCost = std::numeric_limits<int64_t>::max();
+  for (int64_t th = 1; th <= s.oh; ++th)
+    for (int64_t tw = 1; tw <= s.ow; ++tw) {
+      int64_t rh = (th - 1) * s.sh + s.kh, rw = (tw - 1) * s.sw + s.kw;
+      int64_t region = rh * rw;
+      if (region > kMaxRegionPositions)
+        continue;
+      int64_t positions = region <= 128 ? 128 : region <= 256 ? 256 : 512;
+      int64_t patches = ceilDiv(s.oh, th) * ceilDiv(s.ow, tw);
+      // A row of n values touches about n / 16 + 1 sectors.
+      int64_t cost = patches * (inChannels * rh * (ceilDiv(rw, 16) + 1) +
+                                kHiddenRows * th * (ceilDiv(tw, 16) + 1) +
+                                positions * inChannels / 16);
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = {th, tw, rh, rw, positions};
+      }
+    }
+  return best;
+}
 
 /// The expand's K staged per round, and K padded to whole rounds.
 static int64_t expandSlice(int64_t inChannels) {
@@ -1378,14 +1421,15 @@ static int64_t expandPaddedK(int64_t inChannels) {
 
 bool ptxnet::kernels::expandDepthwiseOnTensorCores(const ConvShape &s,
                                                    int64_t inChannels) {
-  // Shared memory: A (32 x (padded K + 8)), B (slice x 264) and hidden
-  // (32 x 264) 16-bit floats must stay under 48 KB; the window must fit the
-  // region.
-  const int64_t padB = kRegionPositions + 8;
-  int64_t bytes = 2 * (kHiddenRows * (expandPaddedK(inChannels) + 8) +
-                       expandSlice(inChannels) * padB + kHiddenRows * padB);
-  return s.kh == 3 && s.kw == 3 && (s.sh == 1 || s.sh == 2) && s.sh == s.sw &&
-         inChannels % 8 == 0 && bytes <= 48 * 1024;
+  if (s.kh != 3 || s.kw != 3 || (s.sh != 1 && s.sh != 2) || s.sh != s.sw ||
+      inChannels % 8 != 0)
+    return false;
+  // Shared memory: A (32 x (padded K + 8)) and the B / hidden buffer
+  // (32 x (positions + 8)) of 16-bit floats must stay under 48 KB.
+  ExpandPatch patch = planExpandPatch(s, inChannels);
+  int64_t bytes = 2 * kHiddenRows *
+                  (expandPaddedK(inChannels) + 8 + patch.positions + 8);
+  return patch.positions > 0 && bytes <= 48 * 1024;
 }
 
 KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
@@ -1398,26 +1442,27 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   // The tensor cores' operand type: the expand filter's, f16 or bf16.
   Type half = types.filter;
   const int64_t cin = inChannels, hid = s.c, hc = kHiddenRows;
-  const int64_t rw = s.sh == 1 ? 16 : 15; // region side
-  const int64_t th = (rw - s.kh) / s.sh + 1, tw = th;
-  const int64_t region = rw * rw, rp = kRegionPositions;
+  const ExpandPatch patch = planExpandPatch(s, cin);
+  const int64_t th = patch.th, tw = patch.tw, rw = patch.rw;
+  const int64_t region = patch.rh * rw, rp = patch.positions;
   const int64_t kK = expandSlice(cin), kPad = expandPaddedK(cin);
   const int64_t padA = kPad + 8, padB = rp + 8;
   const int64_t tilesX = ceilDiv(s.ow, tw), tilesY = ceilDiv(s.oh, th);
-  const int64_t threads = kExpandThreads;
-  auto func = createKernel(
-      name,
-      expandDepthwiseArguments(ctx, s, cin, types, half),
-      {workgroupMemref(ctx, {hc, padA}, half),
-       workgroupMemref(ctx, {kK, padB}, half),
-       workgroupMemref(ctx, {hc, padB}, half)});
+  const int64_t threads = patch.threads(), warps = threads / 32;
+  const int64_t groups = patch.groupsPerWarp();
+  // B's first kK rows hold the staged input slice during the expand; the
+  // whole buffer then holds the hidden tile.
+  auto func = createKernel(name,
+                           expandDepthwiseArguments(ctx, s, cin, types, half),
+                           {workgroupMemref(ctx, {hc, padA}, half),
+                            workgroupMemref(ctx, {hc, padB}, half)});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
   auto [in, we, be, wd, bd, out] = expandDepthwiseOperands(func);
   Value tileA = func.getWorkgroupAttributions()[0];
   Value tileB = func.getWorkgroupAttributions()[1];
-  Value hidden = func.getWorkgroupAttributions()[2];
+  Value hidden = tileB;
 
   Value tid = k.threadId(gpu::Dimension::x);
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
@@ -1449,8 +1494,8 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
     nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(0));
   }
 
-  // The region positions a thread stages (2 of the 256) and whether each is
-  // inside the image (outside, the hidden tensor is zero padding).
+  // The region positions a thread stages (rp / threads of them) and whether
+  // each is inside the image (outside, the hidden tensor is zero padding).
   const int64_t perThread = rp / threads;
   SmallVector<Value> qs, inside, iys, ixs;
   for (int64_t i = 0; i < perThread; ++i) {
@@ -1464,12 +1509,13 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
     ixs.push_back(ix);
   }
 
-  // Expand: each warp owns column groups warp and warp + 4 (32 positions
-  // each) of the 32 x 256 hidden tile: 2 x (2 x 4) accumulator fragments.
+  // Expand: each warp owns column groups warp + g * warps (32 positions
+  // each) of the 32 x rp hidden tile: groups x (2 x 4) accumulator
+  // fragments.
   auto accType = VectorType::get({2, 2}, b.getF32Type());
   Value zero = arith::ConstantOp::create(
       b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
-  SmallVector<Value> init(2 * 8, zero);
+  SmallVector<Value> init(groups * 8, zero);
   SmallVector<Value> acc = k.loop(
       0, kPad, kK, init, [&](Value c0, ValueRange a) {
         gpu::BarrierOp::create(b); // the previous slice's reads are done
@@ -1490,9 +1536,9 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
                 ValueRange{k.add(lane16, mi * 16),
                            k.add(k.add(c0, k.mul(laneHalf, 8)), ks)},
                 /*transpose=*/false, /*numTiles=*/4));
-          for (int64_t g = 0; g < 2; ++g)
+          for (int64_t g = 0; g < groups; ++g)
             for (int64_t ni = 0; ni < 4; ++ni) {
-              Value col = k.add(k.mul(k.add(warp, g * 4), 32), ni * 8);
+              Value col = k.add(k.mul(k.add(warp, g * warps), 32), ni * 8);
               Value bFrag = nvgpu::LdMatrixOp::create(
                   b, VectorType::get({2, 2}, half), tileB,
                   ValueRange{k.add(lane16, ks), col},
@@ -1508,17 +1554,20 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
         return next;
       });
 
-  // Fragments -> hidden tile: bias, activation, zero outside the image.
+  // Fragments -> hidden tile (B's buffer, once every warp is done reading
+  // B): bias, activation, zero outside the image.
+  gpu::BarrierOp::create(b);
   for (int64_t mi = 0; mi < 2; ++mi)
     for (int64_t i = 0; i < 2; ++i) {
       Value row = k.add(group, mi * 16 + i * 8);
       Value ch = k.add(ch0, row);
       Value bias = k.maskedLoad(k.lt(ch, hid), be, {ch});
-      for (int64_t g = 0; g < 2; ++g)
+      for (int64_t g = 0; g < groups; ++g)
         for (int64_t ni = 0; ni < 4; ++ni)
           for (int64_t jj = 0; jj < 2; ++jj) {
-            Value q = k.add(k.add(k.mul(k.add(warp, g * 4), 32), ni * 8 + jj),
-                            k.mul(t, 2));
+            Value q =
+                k.add(k.add(k.mul(k.add(warp, g * warps), 32), ni * 8 + jj),
+                      k.mul(t, 2));
             Value iy = k.add(iy0, k.div(q, rw)), ix = k.add(ix0, k.rem(q, rw));
             Value ok = k.both(k.lt(q, region),
                               k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),

@@ -14,8 +14,10 @@ using namespace ptxnet::nn;
 
 namespace {
 struct FuseExpandDepthwise : public OpRewritePattern<FusedConv2DOp> {
-  FuseExpandDepthwise(MLIRContext *ctx, int64_t maxExpandChannels)
-      : OpRewritePattern(ctx), maxExpandChannels(maxExpandChannels) {}
+  FuseExpandDepthwise(MLIRContext *ctx, int64_t maxExpandChannels,
+                      int64_t minHiddenPerImage)
+      : OpRewritePattern(ctx), maxExpandChannels(maxExpandChannels),
+        minHiddenPerImage(minHiddenPerImage) {}
 
   LogicalResult matchAndRewrite(FusedConv2DOp dw,
                                 PatternRewriter &rewriter) const override {
@@ -27,6 +29,9 @@ struct FuseExpandDepthwise : public OpRewritePattern<FusedConv2DOp> {
           dw, "input is not a single-use 1x1 fused_conv2d");
     if (expand.getInput().getType().getDimSize(1) > maxExpandChannels)
       return rewriter.notifyMatchFailure(dw, "expand is too deep");
+    auto hidden = expand.getType().getShape();
+    if (hidden[1] * hidden[2] * hidden[3] < minHiddenPerImage)
+      return rewriter.notifyMatchFailure(dw, "hidden tensor is too small");
     Location loc = rewriter.getFusedLoc({expand.getLoc(), dw.getLoc()});
     auto fused = FusedExpandDepthwiseOp::create(
         rewriter, loc, dw.getType(), expand.getInput(), expand.getFilter(),
@@ -37,7 +42,7 @@ struct FuseExpandDepthwise : public OpRewritePattern<FusedConv2DOp> {
     return success();
   }
 
-  int64_t maxExpandChannels;
+  int64_t maxExpandChannels, minHiddenPerImage;
 };
 
 struct FuseExpandDepthwisePass
@@ -46,7 +51,8 @@ struct FuseExpandDepthwisePass
   using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseExpandDepthwise>(&getContext(), maxExpandChannels);
+    patterns.add<FuseExpandDepthwise>(&getContext(), maxExpandChannels,
+                                      minHiddenPerImage);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

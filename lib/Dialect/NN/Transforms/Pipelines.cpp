@@ -18,8 +18,8 @@ void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
   graphPm.addPass(createNNFuseMatmulBias());
   graphPm.addPass(createNNFusePoolIntoConv());
   if (options.expandMaxChannels > 0)
-    graphPm.addPass(createNNFuseExpandDepthwise(
-        NNFuseExpandDepthwiseOptions{options.expandMaxChannels}));
+    graphPm.addPass(createNNFuseExpandDepthwise(NNFuseExpandDepthwiseOptions{
+        options.expandMaxChannels, options.expandMinHidden}));
   graphPm.addPass(createCanonicalizerPass());
   graphPm.addPass(createCSEPass());
 }

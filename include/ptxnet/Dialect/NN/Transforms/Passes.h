@@ -24,6 +24,11 @@ struct FusionPipelineOptions
                      "+ depthwise; measured no faster on H100, see "
                      "bench/RESULTS.md)"),
       llvm::cl::init(0)};
+  Option<int64_t> expandMinHidden{
+      *this, "expand-min-hidden",
+      llvm::cl::desc("With expand-max-channels: fuse only where one image's "
+                     "hidden tensor has at least this many values"),
+      llvm::cl::init(0)};
 };
 
 /// nn-import-weights (if weights are given), nn-fold-batch-norm,

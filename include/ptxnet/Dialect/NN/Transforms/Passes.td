@@ -76,12 +76,19 @@ def NNFuseExpandDepthwise
     tensor, 6x wider than the block input, never goes to device memory. The
     GPU kernel recomputes the expand for each tile's halo with float32 FMAs,
     which pays off while the expand is shallow: `max-expand-channels` bounds
-    its input channels (deeper expands stay tensor-core GEMMs).
+    its input channels (deeper expands stay tensor-core GEMMs). What fusion
+    saves is the hidden tensor's round trip through device memory, so
+    `min-hidden-per-image` can restrict it to blocks whose hidden tensor
+    (channels x height x width of one image) is at least that large.
   }];
   let options = [
     Option<"maxExpandChannels", "max-expand-channels", "int64_t",
            /*default=*/"32",
-           "Fuse only expands with at most this many input channels">
+           "Fuse only expands with at most this many input channels">,
+    Option<"minHiddenPerImage", "min-hidden-per-image", "int64_t",
+           /*default=*/"0",
+           "Fuse only where the hidden tensor of one image has at least this "
+           "many values">
   ];
 }
 
