@@ -5,7 +5,7 @@
 #
 # Writes out/efficientnet_b1/{weights.safetensors,input.npy,reference.npy},
 # out/effnet (exact float32, + out/effnet.ptx), out/effnet_tf32 (tf32 tensor
-# cores, relative error ~4e-4) and out/effnet_f16 (f16 tensor cores and f16
+# cores, relative error ~1.3e-4) and out/effnet_f16 (f16 tensor cores and f16
 # activations, the fastest, ~2e-4). Run them on a GPU machine:
 #   out/effnet --input out/efficientnet_b1/input.npy \
 #              --check out/efficientnet_b1/reference.npy --bench 100
