@@ -175,8 +175,8 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
     runtime::check(cuLaunchKernelEx(&config, function, params, extra),
                    "cuLaunchKernelEx");
   } else {
-    runtime::check(cuLaunchKernel(function, gridX, gridY, gridZ, blockX,
-                                  blockY, blockZ, smem, stream, params, extra),
+    runtime::check(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY,
+                                  blockZ, smem, stream, params, extra),
                    "cuLaunchKernel");
   }
   if (profile) {

@@ -84,29 +84,31 @@ struct Options {
 };
 
 [[noreturn]] void usage(const char *argv0, int code) {
-  std::fprintf(code ? stderr : stdout,
-               "usage: %s [--input x.npy|x.bin] [--output y.npy] "
-               "[--check ref.npy] [--tolerance T] [--bench N] [--no-graph]\n"
-               "  --input      input tensor: .npy (float32/float64) or raw "
-               "float32 .bin;\n"
-               "               without it, a random normal input is used\n"
-               "  --output     write the result as float32 .npy\n"
-               "  --check      compare with a reference .npy: prints "
-               "||out-ref||/||ref||,\n"
-               "               exit code 1 above the tolerance\n"
-               "  --tolerance  default 1e-5 (fp32 build), 1e-3 (tf32), 1e-2 (f16, bf16)\n"
-               "  --bench N    warm up, then median latency of N runs (CUDA "
-               "events)\n"
-               "  --no-graph   launch kernel by kernel instead of replaying a "
-               "CUDA graph\n"
-               "environment: PTXNET_PROFILE=1 with --no-graph prints the mean "
-               "time of each kernel;\n"
-               "             PTXNET_DEVICE=N picks the GPU (default 0);\n"
-               "             PTXNET_DEPENDENT_LAUNCH=0 launches a dependent-launch "
-               "build's kernels\n"
-               "             one after the other (for comparison; still "
-               "correct)\n",
-               argv0);
+  std::fprintf(
+      code ? stderr : stdout,
+      "usage: %s [--input x.npy|x.bin] [--output y.npy] "
+      "[--check ref.npy] [--tolerance T] [--bench N] [--no-graph]\n"
+      "  --input      input tensor: .npy (float32/float64) or raw "
+      "float32 .bin;\n"
+      "               without it, a random normal input is used\n"
+      "  --output     write the result as float32 .npy\n"
+      "  --check      compare with a reference .npy: prints "
+      "||out-ref||/||ref||,\n"
+      "               exit code 1 above the tolerance\n"
+      "  --tolerance  default 1e-5 (fp32 build), 1e-3 (tf32), 1e-2 (f16, "
+      "bf16)\n"
+      "  --bench N    warm up, then median latency of N runs (CUDA "
+      "events)\n"
+      "  --no-graph   launch kernel by kernel instead of replaying a "
+      "CUDA graph\n"
+      "environment: PTXNET_PROFILE=1 with --no-graph prints the mean "
+      "time of each kernel;\n"
+      "             PTXNET_DEVICE=N picks the GPU (default 0);\n"
+      "             PTXNET_DEPENDENT_LAUNCH=0 launches a dependent-launch "
+      "build's kernels\n"
+      "             one after the other (for comparison; still "
+      "correct)\n",
+      argv0);
   std::exit(code);
 }
 
@@ -239,8 +241,9 @@ int main(int argc, char **argv) {
   // Kernels that wait on griddepcontrol may be launched before the previous
   // one ends; others must not be.
   const char *dependentEnv = std::getenv("PTXNET_DEPENDENT_LAUNCH");
-  runtime::setDependentLaunch(info.dependentLaunch &&
-                              !(dependentEnv && std::string(dependentEnv) == "0"));
+  runtime::setDependentLaunch(
+      info.dependentLaunch &&
+      !(dependentEnv && std::string(dependentEnv) == "0"));
 
   CUdeviceptr in, out, ws, wts;
   check(cuMemAlloc(&in, inElems * 4), "cuMemAlloc(input)");

@@ -159,8 +159,8 @@ int main(int argc, char **argv) {
 
   for (auto *option : {&gemmBlocksPerSM, &gemmWarpsPerSM, &gemmTileBlocksPerSM})
     if (*option < 1) {
-      llvm::errs() << "error: --" << option->ArgStr
-                   << " must be positive, got " << *option << "\n";
+      llvm::errs() << "error: --" << option->ArgStr << " must be positive, got "
+                   << *option << "\n";
       return 1;
     }
 

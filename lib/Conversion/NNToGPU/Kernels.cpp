@@ -1263,10 +1263,10 @@ static void emitDepthwiseFromShared(KB &k, const ConvShape &s,
 }
 
 // A block owns a TH x TW tile of the depthwise output for kHiddenPerBlock
-// hidden channels of one image. It computes the expand for the tile's input window (halo
-// included) into shared memory, zero outside the image (the depthwise
-// padding pads the hidden tensor with zeros), then the depthwise from shared
-// memory. The hidden tensor never goes to device memory.
+// hidden channels of one image. It computes the expand for the tile's input
+// window (halo included) into shared memory, zero outside the image (the
+// depthwise padding pads the hidden tensor with zeros), then the depthwise
+// from shared memory. The hidden tensor never goes to device memory.
 static constexpr int64_t kHiddenPerBlock = 8, kFusedThreads = 128;
 
 KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
@@ -1361,9 +1361,9 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
 // depthwise outputs, whose input region (halo included) is rh x rw
 // positions, padded to `positions` (128, 256 or 512). planExpandPatch picks
 // the patch per layer: the whole map where it fits (the late blocks' 8x8
-// and 15x15 maps), otherwise wide patches of a few rows. The expand is a 32 x positions
-// GEMM over the input channels: A (the expand filter rows, all of K) stays
-// in shared memory, B (the input region) is staged 32 channels at a time,
+// and 15x15 maps), otherwise wide patches of a few rows. The expand is a 32 x
+// positions GEMM over the input channels: A (the expand filter rows, all of K)
+// stays in shared memory, B (the input region) is staged 32 channels at a time,
 // and each warp owns one or two 32-position column groups (m16n8k16 on
 // ldmatrix fragments). Bias, ReLU6 and the zero padding of the hidden tensor
 // are applied as the fragments go to a shared 32 x positions hidden tile,
@@ -1373,9 +1373,9 @@ static constexpr int64_t kHiddenRows = 32, kMaxRegionPositions = 512;
 
 namespace {
 struct ExpandPatch {
-  int64_t th, tw;      // output patch
-  int64_t rh, rw;      // its input region
-  int64_t positions;   // region positions, padded: 128, 256 or 512
+  int64_t th, tw;    // output patch
+  int64_t rh, rw;    // its input region
+  int64_t positions; // region positions, padded: 128, 256 or 512
   int64_t threads() const { return positions == 512 ? 256 : 128; }
   /// 32-position column groups of the expand each warp owns.
   int64_t groupsPerWarp() const { return positions / (threads() / 32) / 32; }
@@ -1427,8 +1427,8 @@ bool ptxnet::kernels::expandDepthwiseOnTensorCores(const ConvShape &s,
   // Shared memory: A (32 x (padded K + 8)) and the B / hidden buffer
   // (32 x (positions + 8)) of 16-bit floats must stay under 48 KB.
   ExpandPatch patch = planExpandPatch(s, inChannels);
-  int64_t bytes = 2 * kHiddenRows *
-                  (expandPaddedK(inChannels) + 8 + patch.positions + 8);
+  int64_t bytes =
+      2 * kHiddenRows * (expandPaddedK(inChannels) + 8 + patch.positions + 8);
   return patch.positions > 0 && bytes <= 48 * 1024;
 }
 
@@ -1452,10 +1452,10 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   const int64_t groups = patch.groupsPerWarp();
   // B's first kK rows hold the staged input slice during the expand; the
   // whole buffer then holds the hidden tile.
-  auto func = createKernel(name,
-                           expandDepthwiseArguments(ctx, s, cin, types, half),
-                           {workgroupMemref(ctx, {hc, padA}, half),
-                            workgroupMemref(ctx, {hc, padB}, half)});
+  auto func =
+      createKernel(name, expandDepthwiseArguments(ctx, s, cin, types, half),
+                   {workgroupMemref(ctx, {hc, padA}, half),
+                    workgroupMemref(ctx, {hc, padB}, half)});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};

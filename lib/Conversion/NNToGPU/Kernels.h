@@ -52,19 +52,19 @@ struct ConvShape {
 /// (132 SMs); convert-nn-to-gpu exposes them as tuning options.
 struct GemmOccupancy {
   int64_t sms = 132;
-  int64_t blocksPerSM = 2;  // the tile size shrinks until there are these
-  int64_t warpsPerSM = 16;  // K is shared, then split, until there are these
+  int64_t blocksPerSM = 2;     // the tile size shrinks until there are these
+  int64_t warpsPerSM = 16;     // K is shared, then split, until there are these
   int64_t tileBlocksPerSM = 4; // shallow layers loop over tiles down to these
 };
 
 class KernelEmitter {
 public:
-  /// With `dependentLaunch`, every kernel begins with griddepcontrol.wait and
-  /// launch_dependents (sm_90): see convert-nn-to-gpu's dependent-launch.
+  /// With `dependentLaunch`, every kernel begins with griddepcontrol.wait
+  /// (sm_90): see convert-nn-to-gpu's dependent-launch.
   KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize,
                 bool dependentLaunch, GemmOccupancy occupancy)
-      : module(module), blockSize(blockSize),
-        dependentLaunch(dependentLaunch), occupancy(occupancy) {}
+      : module(module), blockSize(blockSize), dependentLaunch(dependentLaunch),
+        occupancy(occupancy) {}
 
   /// Direct convolution, one thread per block of output channels (up to 16
   /// for a dense convolution, all of them with immediates, 1 for a grouped

@@ -457,16 +457,15 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           Value filterView = weightView(op, conv.getFilter(), {s.oc, s.c});
           Elements types{storage(conv.getInput()), memrefElement(filterView),
                          storage(conv.getResult())};
-          auto k =
-              precision == Precision::fp32
-                  ? emitter->emitPointwiseGemm(
-                        kernelName("conv1x1_gemm" + suffix), s,
-                        conv.getActivation(), pooled, types)
-                  : emitter->emitPointwiseGemmMma(
-                        kernelName("conv1x1_mma_" +
-                                   stringifyPrecision(precision).str() +
-                                   suffix),
-                        s, conv.getActivation(), pooled, precision, types);
+          auto k = precision == Precision::fp32
+                       ? emitter->emitPointwiseGemm(
+                             kernelName("conv1x1_gemm" + suffix), s,
+                             conv.getActivation(), pooled, types)
+                       : emitter->emitPointwiseGemmMma(
+                             kernelName("conv1x1_mma_" +
+                                        stringifyPrecision(precision).str() +
+                                        suffix),
+                             s, conv.getActivation(), pooled, precision, types);
           if (k.accumulatesOutput) {
             // Pooled or split-K epilogues add into the output: zero it.
             Value zero = arith::ConstantOp::create(
@@ -516,8 +515,7 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                 ? emitter->emitExpandDepthwiseMma(
                       kernelName(kind + "_mma_" +
                                  stringifyPrecision(precision).str()),
-                      s, cin,
-                      f.getExpandActivation(), f.getActivation(), types)
+                      s, cin, f.getExpandActivation(), f.getActivation(), types)
                 : emitter->emitExpandDepthwise(kernelName(kind), s, cin,
                                                f.getExpandActivation(),
                                                f.getActivation(), types);

@@ -1,4 +1,5 @@
-//===- NVGPUToNVVM.cpp - nvgpu -> NVVM with the kernels' index width -------===//
+//===- NVGPUToNVVM.cpp - nvgpu -> NVVM with the kernels' index width
+//-------===//
 //
 // Upstream's convert-nvgpu-to-nvvm always converts memrefs to descriptors
 // with 64-bit indices. ptxnet's kernels are lowered with 32-bit indices
@@ -66,8 +67,8 @@ struct MmaSyncBF16Lowering : ConvertOpToLLVMPattern<nvgpu::MmaSyncOp> {
     SmallVector<Value> b = packedPairs(adaptor.getMatrixB(), 2);
     SmallVector<Value> c;
     for (int64_t i = 0; i < 2; ++i) {
-      Value row = LLVM::ExtractValueOp::create(rewriter, loc,
-                                               adaptor.getMatrixC(), i);
+      Value row =
+          LLVM::ExtractValueOp::create(rewriter, loc, adaptor.getMatrixC(), i);
       for (int64_t j = 0; j < 2; ++j)
         c.push_back(LLVM::ExtractElementOp::create(
             rewriter, loc, row,
