@@ -63,24 +63,25 @@ nn.graph @head(%x: tensor<10x320x8x8xf32>) -> tensor<10x1280x1x1xf32> {
 
 // -----
 
-// A depthwise 3x3 over a large f16 map: each thread computes 4 adjacent
-// output columns, reading each input row once as 3 aligned vectors of 4
-// halves (the window starts one column left of a 4-aligned column), and
-// writing them as one vector.
+// A depthwise 3x3 (stride 1) over a large f16 map: each thread computes 8
+// adjacent output columns, reading each input row once as 3 aligned
+// vectors of 8 halves (the window starts one column left of an 8-aligned
+// column), and writing them as one 16-byte vector.
 // CHECK-LABEL: gpu.func @depthwise3x3_s1_relu6_1
-// CHECK-COUNT-3: vector.load %arg0[{{.*}}] {alignment = 8 : i64} : memref<10x32x120x120xf16>, vector<4xf16>
+// CHECK-COUNT-3: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<10x32x120x120xf16>, vector<8xf16>
 // CHECK-NOT: vector.load %arg0
 // CHECK: arith.mulf
-// CHECK-COUNT-3: vector.load %arg0[{{.*}}] {alignment = 8 : i64} : memref<10x32x120x120xf16>, vector<4xf16>
-// The 4 outputs leave as one aligned vector (the output here is the graph's
-// f32 result: 16 bytes).
-// CHECK: vector.from_elements {{.*}} : vector<4xf32>
-// CHECK: vector.store %{{.*}}, %arg3[{{.*}}] {alignment = 16 : i64} : memref<10x32x120x120xf32>, vector<4xf32>
-nn.graph @depthwise(%x: tensor<10x32x120x120xf32>) -> tensor<10x32x120x120xf32> {
+// CHECK-COUNT-3: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<10x32x120x120xf16>, vector<8xf16>
+// CHECK: vector.from_elements {{.*}} : vector<8xf16>
+// CHECK: vector.store %{{.*}}, %arg3[{{.*}}] {alignment = 16 : i64} : memref<10x32x120x120xf16>, vector<8xf16>
+nn.graph @depthwise(%x: tensor<10x32x120x120xf32>) -> tensor<10x16x120x120xf32> {
   %w = arith.constant dense<0.05> : tensor<32x32x1x1xf32>
   %b = arith.constant dense<0.1> : tensor<32xf32>
   %e = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<10x32x120x120xf32>, tensor<32x32x1x1xf32>, tensor<32xf32> -> tensor<10x32x120x120xf32>
   %wd = arith.constant dense<0.1> : tensor<32x1x3x3xf32>
-  %y = nn.fused_conv2d %e, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] groups = 32 activation = relu6 : tensor<10x32x120x120xf32>, tensor<32x1x3x3xf32>, tensor<32xf32> -> tensor<10x32x120x120xf32>
-  nn.output %y : tensor<10x32x120x120xf32>
+  %d = nn.fused_conv2d %e, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] groups = 32 activation = relu6 : tensor<10x32x120x120xf32>, tensor<32x1x3x3xf32>, tensor<32xf32> -> tensor<10x32x120x120xf32>
+  %wp = arith.constant dense<0.02> : tensor<16x32x1x1xf32>
+  %bp = arith.constant dense<0.1> : tensor<16xf32>
+  %y = nn.fused_conv2d %d, %wp, %bp strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = none : tensor<10x32x120x120xf32>, tensor<16x32x1x1xf32>, tensor<16xf32> -> tensor<10x16x120x120xf32>
+  nn.output %y : tensor<10x16x120x120xf32>
 }
