@@ -200,7 +200,7 @@ static ConvShape expandDepthwiseShape(nn::FusedExpandDepthwiseOp f) {
 }
 
 bool GraphLowering::expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const {
-  return halfType(builder.getContext(), precision) &&
+  return isHalf(precision) &&
          expandDepthwiseOnTensorCores(expandDepthwiseShape(f),
                                       f.getInput().getType().getDimSize(1));
 }
