@@ -157,28 +157,25 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
                    "cuEventCreate");
     runtime::check(cuEventRecord(record.start, stream), "cuEventRecord");
   }
-  if (dependentLaunch) {
-    CUlaunchAttribute attribute{};
-    attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
-    attribute.value.programmaticStreamSerializationAllowed = 1;
-    CUlaunchConfig config{};
-    config.gridDimX = gridX;
-    config.gridDimY = gridY;
-    config.gridDimZ = gridZ;
-    config.blockDimX = blockX;
-    config.blockDimY = blockY;
-    config.blockDimZ = blockZ;
-    config.sharedMemBytes = smem;
-    config.hStream = stream;
-    config.attrs = &attribute;
-    config.numAttrs = 1;
-    runtime::check(cuLaunchKernelEx(&config, function, params, extra),
-                   "cuLaunchKernelEx");
-  } else {
-    runtime::check(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY,
-                                  blockZ, smem, stream, params, extra),
-                   "cuLaunchKernel");
-  }
+  // A dependent launch may start before the previous kernel ends (the
+  // kernels wait on griddepcontrol); without the attribute this is a plain
+  // launch.
+  CUlaunchAttribute attribute{};
+  attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  attribute.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig config{};
+  config.gridDimX = gridX;
+  config.gridDimY = gridY;
+  config.gridDimZ = gridZ;
+  config.blockDimX = blockX;
+  config.blockDimY = blockY;
+  config.blockDimZ = blockZ;
+  config.sharedMemBytes = smem;
+  config.hStream = stream;
+  config.attrs = &attribute;
+  config.numAttrs = dependentLaunch ? 1 : 0;
+  runtime::check(cuLaunchKernelEx(&config, function, params, extra),
+                 "cuLaunchKernelEx");
   if (profile) {
     runtime::check(cuEventRecord(record.stop, stream), "cuEventRecord");
     launchRecords().push_back(record);
