@@ -84,17 +84,17 @@ static cl::opt<int64_t> gemmBlocksPerSM(
     "gemm-blocks-per-sm",
     cl::desc("Tensor-core GEMM tiles shrink until there are this many blocks "
              "per SM (default 2)"),
-    cl::init(2), cl::cat(tuning));
+    cl::init(ConvertNNToGPUOptions().gemmBlocksPerSM), cl::cat(tuning));
 static cl::opt<int64_t> gemmWarpsPerSM(
     "gemm-warps-per-sm",
     cl::desc("Tensor-core GEMMs share, then split, K until there are this "
              "many warps per SM (default 16)"),
-    cl::init(16), cl::cat(tuning));
+    cl::init(ConvertNNToGPUOptions().gemmWarpsPerSM), cl::cat(tuning));
 static cl::opt<int64_t> gemmTileBlocksPerSM(
     "gemm-tile-blocks-per-sm",
     cl::desc("Shallow tensor-core GEMMs loop over column tiles until about "
              "this many blocks per SM remain (default 4)"),
-    cl::init(4), cl::cat(tuning));
+    cl::init(ConvertNNToGPUOptions().gemmTileBlocksPerSM), cl::cat(tuning));
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to write (default: exe)"),
     cl::values(clEnumValN(Emit::fused, "fused", "nn graph after fusion"),
@@ -151,7 +151,8 @@ int main(int argc, char **argv) {
                  << "': expected sm_89 or sm_90\n";
     return 1;
   }
-  if (!parsePrecision(precision)) {
+  std::optional<Precision> arithmetic = parsePrecision(precision);
+  if (!arithmetic) {
     llvm::errs() << "error: unsupported --precision '" << precision
                  << "': expected " << kPrecisionNames << "\n";
     return 1;
@@ -194,7 +195,7 @@ int main(int argc, char **argv) {
   fusion.weights = weightsFile;
   if (fuseExpand >= 0) {
     fusion.expandMaxChannels = fuseExpand;
-  } else if (isHalf(*parsePrecision(precision))) {
+  } else if (isHalf(*arithmetic)) {
     // Measured on an H100 (bench/RESULTS.md): the fused kernel wins where
     // the hidden tensor's round trip through device memory is large.
     fusion.expandMaxChannels = 32;

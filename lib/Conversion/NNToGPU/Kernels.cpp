@@ -1499,19 +1499,26 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
     nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(0));
   }
 
-  // The region positions a thread stages (rp / threads of them) and whether
-  // each is inside the image (outside, the hidden tensor is zero padding).
-  const int64_t perThread = rp / threads;
-  SmallVector<Value> qs, inside, iys, ixs;
-  for (int64_t i = 0; i < perThread; ++i) {
-    Value q = k.add(tid, i * threads);
+  // Region position q: its input pixel, and whether it is a real pixel of
+  // the image (outside, and past the region, the hidden tensor is zero
+  // padding).
+  struct RegionPoint {
+    Value iy, ix, inside;
+  };
+  auto regionPoint = [&](Value q) {
     Value iy = k.add(iy0, k.div(q, rw)), ix = k.add(ix0, k.rem(q, rw));
-    qs.push_back(q);
-    inside.push_back(k.both(k.lt(q, region),
-                            k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
-                                   k.both(k.ge0(ix), k.lt(ix, s.w)))));
-    iys.push_back(iy);
-    ixs.push_back(ix);
+    Value inside =
+        k.both(k.lt(q, region), k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
+                                       k.both(k.ge0(ix), k.lt(ix, s.w))));
+    return RegionPoint{iy, ix, inside};
+  };
+  // The region positions a thread stages (rp / threads of them).
+  const int64_t perThread = rp / threads;
+  SmallVector<Value> qs;
+  SmallVector<RegionPoint> points;
+  for (int64_t i = 0; i < perThread; ++i) {
+    qs.push_back(k.add(tid, i * threads));
+    points.push_back(regionPoint(qs.back()));
   }
 
   // Expand: each warp owns column groups warp + g * warps (32 positions
@@ -1527,8 +1534,8 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
         for (int64_t c = 0; c < kK; ++c)
           for (int64_t i = 0; i < perThread; ++i) {
             Value ch = k.add(c0, c);
-            Value v = k.maskedLoad(k.both(inside[i], k.lt(ch, cin)), in,
-                                   {n, ch, iys[i], ixs[i]});
+            Value v = k.maskedLoad(k.both(points[i].inside, k.lt(ch, cin)), in,
+                                   {n, ch, points[i].iy, points[i].ix});
             k.store(k.convert(v, half), tileB, {k.c(c), qs[i]});
           }
         gpu::BarrierOp::create(b);
@@ -1573,14 +1580,11 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
             Value q =
                 k.add(k.add(k.mul(k.add(warp, g * warps), 32), ni * 8 + jj),
                       k.mul(t, 2));
-            Value iy = k.add(iy0, k.div(q, rw)), ix = k.add(ix0, k.rem(q, rw));
-            Value ok = k.both(k.lt(q, region),
-                              k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
-                                     k.both(k.ge0(ix), k.lt(ix, s.w))));
             Value v = vector::ExtractOp::create(b, acc[g * 8 + mi * 4 + ni],
                                                 ArrayRef<int64_t>{i, jj});
             Value h = k.activate(k.fadd(v, bias), expandAct);
-            k.store(k.convert(k.sel(ok, h, k.f(0.0f)), half), hidden, {row, q});
+            k.store(k.convert(k.sel(regionPoint(q).inside, h, k.f(0.0f)), half),
+                    hidden, {row, q});
           }
     }
   gpu::BarrierOp::create(b);

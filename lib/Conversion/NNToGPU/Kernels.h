@@ -48,13 +48,13 @@ struct ConvShape {
   }
 };
 
-/// The occupancy planMmaGemm aims at: the defaults were measured on an H100
-/// (132 SMs); convert-nn-to-gpu exposes them as tuning options.
+/// The occupancy planMmaGemm aims at, per SM: convert-nn-to-gpu's
+/// gemm-*-per-sm options (their defaults were measured on an H100).
 struct GemmOccupancy {
-  int64_t sms = 132;
-  int64_t blocksPerSM = 2;     // the tile size shrinks until there are these
-  int64_t warpsPerSM = 16;     // K is shared, then split, until there are these
-  int64_t tileBlocksPerSM = 4; // shallow layers loop over tiles down to these
+  int64_t blocksPerSM;     // the tile size shrinks until there are these
+  int64_t warpsPerSM;      // K is shared, then split, until there are these
+  int64_t tileBlocksPerSM; // shallow layers loop over tiles down to these
+  int64_t sms = 132;       // an H100's
 };
 
 class KernelEmitter {
@@ -156,8 +156,7 @@ struct MmaGemmPlan {
   bool accumulates;
 };
 MmaGemmPlan planMmaGemm(const ConvShape &s, nn::Activation act, bool pooled,
-                        Precision precision,
-                        const GemmOccupancy &occupancy = {});
+                        Precision precision, const GemmOccupancy &occupancy);
 
 /// Whether a direct convolution's filter is small and dense enough to be
 /// compiled into the kernel (every thread then computes all its channels).

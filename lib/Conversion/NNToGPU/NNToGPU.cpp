@@ -150,6 +150,8 @@ private:
   /// `op`'s weight `tensor`, packed as weightType says.
   Value weightView(Operation *op, Value tensor);
   Value weightView(Operation *op, Value tensor, ArrayRef<int64_t> shape);
+  /// The weight `tensor` as packed in `element` (planned by planStorage).
+  Value packedWeightView(Value tensor, Type element, ArrayRef<int64_t> shape);
   Type storage(Value tensor) const { return storageType.lookup(tensor); }
   /// The element type viewOf gives `tensor`: f32 for weights.
   Type elementOf(Value tensor) {
@@ -362,7 +364,11 @@ Value GraphLowering::weightView(Operation *op, Value tensor) {
 
 Value GraphLowering::weightView(Operation *op, Value tensor,
                                 ArrayRef<int64_t> shape) {
-  Type element = weightType(op, tensor);
+  return packedWeightView(tensor, weightType(op, tensor), shape);
+}
+
+Value GraphLowering::packedWeightView(Value tensor, Type element,
+                                      ArrayRef<int64_t> shape) {
   auto it = weightOffset.find({tensor, element});
   assert(it != weightOffset.end() && "weight not planned by planStorage");
   return view(weightsArg, it->second, shape,
@@ -391,9 +397,7 @@ Value GraphLowering::viewOf(Value tensor, ArrayRef<int64_t> shape) {
         flat, expand);
   }
   if (tensor.getDefiningOp<arith::ConstantOp>())
-    return view(weightsArg,
-                weightOffset.lookup({tensor, builder.getF32Type()}), shape,
-                builder.getF32Type());
+    return packedWeightView(tensor, builder.getF32Type(), shape);
   return view(workspaceArg, activationOffset.lookup(tensor), shape,
               storage(tensor));
 }
@@ -706,10 +710,7 @@ void ConvertNNToGPUPass::runOnOperation() {
                                "gemm-tile-blocks-per-sm must be positive");
     return signalPassFailure();
   }
-  GemmOccupancy occupancy;
-  occupancy.warpsPerSM = gemmWarpsPerSM;
-  occupancy.blocksPerSM = gemmBlocksPerSM;
-  occupancy.tileBlocksPerSM = gemmTileBlocksPerSM;
+  GemmOccupancy occupancy{gemmBlocksPerSM, gemmWarpsPerSM, gemmTileBlocksPerSM};
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
                          dependentLaunch, occupancy);
   if (failed(lowering.run()))

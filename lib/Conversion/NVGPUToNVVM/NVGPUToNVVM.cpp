@@ -1,5 +1,4 @@
-//===- NVGPUToNVVM.cpp - nvgpu -> NVVM with the kernels' index width
-//-------===//
+//===- NVGPUToNVVM.cpp - nvgpu -> NVVM at the kernels' index width -------===//
 //
 // Upstream's convert-nvgpu-to-nvvm always converts memrefs to descriptors
 // with 64-bit indices. ptxnet's kernels are lowered with 32-bit indices
