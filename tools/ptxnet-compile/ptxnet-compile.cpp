@@ -25,6 +25,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -67,11 +68,21 @@ static cl::opt<int64_t> fuseExpand(
     "fuse-expand-depthwise",
     cl::desc("Fuse MBConv expand 1x1 + depthwise 3x3 pairs whose expand has "
              "at most this many input channels (0: never). By default, f16 "
-             "and bf16 fuse the pairs with at most 32 input channels whose "
+             "and bf16 fuse the pairs with at most 16 input channels whose "
              "hidden tensor has at least 2^20 values per image, where the "
              "fused tensor-core kernel measured faster (EfficientNet-B1's "
              "second block); fp32 and tf32 fuse none"),
     cl::init(-1), cl::cat(category));
+static cl::opt<std::string> composePointwise(
+    "compose-pointwise",
+    cl::desc("Compose each 1x1 convolution without activation (an MBConv "
+             "project) into the 1x1 convolution after it (the next expand, "
+             "or the head) where that adds at most this many GFLOP over the "
+             "batch, or 'off' (see nn-compose-pointwise). Defaults, measured "
+             "on an H200: 1 for f16 and bf16 (on EfficientNet-B1, every pair "
+             "at batch 1 and 10, none at 64), 0.1 for tf32 (every pair at "
+             "batch 1, none at 10), off for fp32"),
+    cl::value_desc("GFLOP|off"), cl::cat(category));
 static cl::opt<bool> dependentLaunch(
     "dependent-launch",
     cl::desc("sm_90 only (on by default there): launch each kernel while "
@@ -191,14 +202,33 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   if (failed(nn::addSetBatch(pm, batch)))
     return 1;
+  // The bound on the FLOPs nn-compose-pointwise may add; negative: off.
+  // tf32 tensor cores run at half the f16 rate on activations twice as wide,
+  // so added FLOPs cost more there; fp32's SIMT GEMMs were not measured.
+  double composeGflop = isHalf(*arithmetic)             ? 1.0
+                        : *arithmetic == Precision::tf32 ? 0.1
+                                                         : -1.0;
+  if (composePointwise == "off") {
+    composeGflop = -1.0;
+  } else if (!composePointwise.empty() &&
+             (!llvm::to_float(composePointwise, composeGflop) ||
+              composeGflop < 0)) {
+    llvm::errs() << "error: --compose-pointwise takes a non-negative number "
+                    "of GFLOP or 'off', got '"
+                 << composePointwise << "'\n";
+    return 1;
+  }
   nn::FusionPipelineOptions fusion;
   fusion.weights = weightsFile;
+  fusion.composeMaxAddedGflop = composeGflop;
   if (fuseExpand >= 0) {
     fusion.expandMaxChannels = fuseExpand;
   } else if (isHalf(*arithmetic)) {
-    // Measured on an H100 (bench/RESULTS.md): the fused kernel wins where
-    // the hidden tensor's round trip through device memory is large.
-    fusion.expandMaxChannels = 32;
+    // Measured on an H100 and an H200 (bench/RESULTS.md): the fused kernel
+    // wins where the hidden tensor's round trip through device memory is
+    // large and the expand is shallow (16 channels: EfficientNet-B1's second
+    // block; a composed 32-channel expand fused was slower than unfused).
+    fusion.expandMaxChannels = 16;
     fusion.expandMinHidden = 1 << 20;
   }
   nn::buildFusionPipeline(pm, fusion);

@@ -198,9 +198,9 @@ LogicalResult Conv2DOp::verify() {
                            getGroups());
 }
 
-bool FusedConv2DOp::isPointwise() {
+bool FusedConv2DOp::isOneByOne() {
   auto w = getFilter().getType().getShape();
-  return !getPooled() && w[2] == 1 && w[3] == 1 && getGroups() == 1 &&
+  return w[2] == 1 && w[3] == 1 && getGroups() == 1 &&
          llvm::all_of(getStrides(), [](int64_t s) { return s == 1; }) &&
          llvm::all_of(getPadding(), [](int64_t p) { return p == 0; });
 }

@@ -15,6 +15,9 @@ void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
   graphPm.addPass(createNNFoldBatchNorm());
   graphPm.addPass(createCanonicalizerPass());
   graphPm.addPass(createNNFuseConvBiasActivation());
+  if (options.composeMaxAddedGflop >= 0)
+    graphPm.addPass(createNNComposePointwise(
+        NNComposePointwiseOptions{options.composeMaxAddedGflop}));
   graphPm.addPass(createNNFuseMatmulBias());
   graphPm.addPass(createNNFusePoolIntoConv());
   if (options.expandMaxChannels > 0)

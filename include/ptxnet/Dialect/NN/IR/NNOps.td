@@ -159,8 +159,11 @@ def NN_FusedConv2DOp : NN_Op<"fused_conv2d", [Pure]> {
     type($input) `,` type($filter) `,` type($bias) `->` type($result)
   }];
   let extraClassDeclaration = [{
-    /// 1x1, stride 1, unpadded, ungrouped and not pooled: a GEMM per image.
-    bool isPointwise();
+    /// 1x1, stride 1, unpadded and ungrouped: a matrix product per pixel
+    /// (then pooled, with `pooled`).
+    bool isOneByOne();
+    /// isOneByOne and not pooled: a GEMM per image.
+    bool isPointwise() { return isOneByOne() && !getPooled(); }
     /// One group per input channel, one output channel per group.
     bool isDepthwise();
   }];

@@ -17,6 +17,11 @@ struct FusionPipelineOptions
       *this, "weights",
       llvm::cl::desc("Safetensors file to import first, so that BatchNorm "
                      "folds to constants at compile time")};
+  Option<double> composeMaxAddedGflop{
+      *this, "compose-max-added-gflop",
+      llvm::cl::desc("Run nn-compose-pointwise with this max-added-gflop "
+                     "(negative, the default: do not compose)"),
+      llvm::cl::init(-1.0)};
   Option<int64_t> expandMaxChannels{
       *this, "expand-max-channels",
       llvm::cl::desc("Run nn-fuse-expand-depthwise with this "
@@ -32,7 +37,8 @@ struct FusionPipelineOptions
 };
 
 /// nn-import-weights (if weights are given), nn-fold-batch-norm,
-/// canonicalize, nn-fuse-conv-bias-activation, nn-fuse-matmul-bias,
+/// canonicalize, nn-fuse-conv-bias-activation, nn-compose-pointwise (if
+/// compose-max-added-gflop >= 0), nn-fuse-matmul-bias,
 /// nn-fuse-pool-into-conv, nn-fuse-expand-depthwise (if
 /// expand-max-channels > 0), canonicalize, cse.
 void buildFusionPipeline(mlir::OpPassManager &pm,

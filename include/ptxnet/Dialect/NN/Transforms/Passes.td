@@ -92,6 +92,33 @@ def NNFuseExpandDepthwise
   ];
 }
 
+def NNComposePointwise
+    : Pass<"nn-compose-pointwise", "::ptxnet::nn::GraphOp"> {
+  let summary = "Compose a linear 1x1 convolution into the next 1x1 convolution";
+  let description = [{
+    `fused_conv2d(1x1, act)(fused_conv2d(1x1, none)(x))`, where the inner
+    convolution has no other user and both have constant filters and biases
+    (after `nn-import-weights` and `nn-fold-batch-norm`), becomes one 1x1
+    `fused_conv2d` with filter `W2 W1` and bias `W2 b1 + b2`, computed at
+    compile time in double precision. In an MBConv network without skip
+    connections this joins each block's project to the next block's expand
+    (and the last project to the head): the narrow tensor between them is
+    never computed, and one kernel launch is saved. The composed product
+    costs `O2 x C1` multiply-adds per pixel instead of `C2 x (C1 + O2)`,
+    usually more; pairs whose composition would add more than
+    `max-added-gflop` GFLOP over the whole batch stay apart (a launch saved
+    outweighs a few hundred MFLOP on tensor cores, not several GFLOP).
+    Run it before `nn-fuse-pool-into-conv` and `nn-fuse-expand-depthwise`,
+    whose ops it does not match.
+  }];
+  let options = [
+    Option<"maxAddedGflop", "max-added-gflop", "double", /*default=*/"1.0",
+           "Compose only where that adds at most this many GFLOP (over the "
+           "batch; compositions that save work always apply)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def NNSetBatch : Pass<"nn-set-batch", "::ptxnet::nn::GraphOp"> {
   let summary = "Re-specialise a graph for another batch size";
   let description = [{
