@@ -106,6 +106,11 @@ static cl::opt<int64_t> gemmTileBlocksPerSM(
     cl::desc("Shallow tensor-core GEMMs loop over column tiles until about "
              "this many blocks per SM remain (default 4)"),
     cl::init(ConvertNNToGPUOptions().gemmTileBlocksPerSM), cl::cat(tuning));
+static cl::opt<int64_t> gemmWarpKSteps(
+    "gemm-warp-k-steps",
+    cl::desc("Deep tensor-core GEMMs: mma k-steps each warp multiplies per "
+             "staged K slice (default 2)"),
+    cl::init(ConvertNNToGPUOptions().gemmWarpKSteps), cl::cat(tuning));
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to write (default: exe)"),
     cl::values(clEnumValN(Emit::fused, "fused", "nn graph after fusion"),
@@ -169,7 +174,8 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  for (auto *option : {&gemmBlocksPerSM, &gemmWarpsPerSM, &gemmTileBlocksPerSM})
+  for (auto *option : {&gemmBlocksPerSM, &gemmWarpsPerSM, &gemmTileBlocksPerSM,
+                       &gemmWarpKSteps})
     if (*option < 1) {
       llvm::errs() << "error: --" << option->ArgStr << " must be positive, got "
                    << *option << "\n";
@@ -244,6 +250,7 @@ int main(int argc, char **argv) {
   toGpu.gemmBlocksPerSM = gemmBlocksPerSM;
   toGpu.gemmWarpsPerSM = gemmWarpsPerSM;
   toGpu.gemmTileBlocksPerSM = gemmTileBlocksPerSM;
+  toGpu.gemmWarpKSteps = gemmWarpKSteps;
   lower.addPass(createConvertNNToGPU(toGpu));
   if (failed(lower.run(*module)))
     return 1;

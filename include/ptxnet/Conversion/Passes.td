@@ -55,7 +55,12 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
     Option<"gemmTileBlocksPerSM", "gemm-tile-blocks-per-sm", "int64_t",
            /*default=*/"4",
            "Tensor-core GEMMs with all of K in one slice loop over column "
-           "tiles until about this many blocks per SM remain">
+           "tiles until about this many blocks per SM remain">,
+    Option<"gemmWarpKSteps", "gemm-warp-k-steps", "int64_t",
+           /*default=*/"2",
+           "Tensor-core GEMMs over deep K: each warp multiplies up to this "
+           "many mma k-steps (16 channels in f16/bf16, 8 in tf32) per "
+           "staged K slice, where K holds two such slices">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

@@ -619,9 +619,9 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 // split-K and column tiles per block for each layer.
 MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
                                          bool pooled, Precision precision,
-                                         const GemmOccupancy &occupancy) {
+                                         const GemmTuning &tuning) {
   const int64_t cols = s.n * s.h * s.w;
-  const int64_t targetBlocks = occupancy.blocksPerSM * occupancy.sms;
+  const int64_t targetBlocks = tuning.blocksPerSM * tuning.sms;
   MmaGemmPlan plan{};
   plan.wm = plan.wn = 1;
   // Largest tile first; the first one that still gives targetBlocks wins.
@@ -640,13 +640,13 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // when that is all there is: the 16-channel input of EfficientNet's second
   // expand).
   const bool half = isHalf(precision);
-  const int64_t warpSlice = half && s.c > 16 ? 32 : 16;
+  int64_t warpSlice = half && s.c > 16 ? 32 : 16;
   // Deep, narrow layers (the late blocks' 8x8 and 15x15 maps, K up to 1152)
   // give too few warps to hide the K loop's latency. First, up to 4 warps of
   // a block share each output tile, each multiplying its own part of every
   // slice, and add their results in shared memory: as long as the GPU is
   // short of warpsPerSM warps per SM and every warp has a whole part of K.
-  const int64_t targetWarps = occupancy.warpsPerSM * occupancy.sms;
+  const int64_t targetWarps = tuning.warpsPerSM * tuning.sms;
   const int64_t tiles =
       ceilDiv(s.oc, plan.tileRows()) * ceilDiv(cols, plan.tileCols());
   int64_t warps = tiles * plan.wm * plan.wn;
@@ -654,8 +654,8 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // buffered, a float32 output tile), must stay within the 48 KB of static
   // shared memory.
   const int64_t operandBytes = half ? 2 : 4;
-  auto sharedBytes = [&](int64_t wk) {
-    int64_t tm = plan.tileRows(), tn = plan.tileCols(), slice = warpSlice * wk;
+  auto sharedBytes = [&](int64_t wk, int64_t warpK) {
+    int64_t tm = plan.tileRows(), tn = plan.tileCols(), slice = warpK * wk;
     return 2 * tm * (slice + 8) * operandBytes +
            slice * (tn + 8) * operandBytes + tm * (tn + 4) * 4 +
            (wk - 1) * tm * (tn + 4) * 4;
@@ -663,9 +663,22 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   plan.wk = 1;
   while (plan.wk < 4 && 2 * warps * plan.wk <= targetWarps &&
          s.c >= 2 * plan.wk * warpSlice &&
-         sharedBytes(2 * plan.wk) <= 48 * 1024)
+         sharedBytes(2 * plan.wk, warpSlice) <= 48 * 1024)
     plan.wk *= 2;
   warps *= plan.wk;
+  // Each iteration of the K loop waits about one global-load latency (its
+  // slices were loaded one iteration ahead), so deep layers are bound by the
+  // number of iterations. Up to tuning.warpKSteps mma k-steps per warp and
+  // slice make them fewer: while K still holds two slices, B is staged in
+  // 16-byte vectors (P a multiple of one) and a thread stages at most 64 B
+  // values (warpSlice / wm of them).
+  const int64_t stepChannels = half ? 16 : 8;
+  while (2 * warpSlice <= tuning.warpKSteps * stepChannels &&
+         s.c >= 2 * plan.wk * 2 * warpSlice &&
+         (s.h * s.w) % (16 / operandBytes) == 0 &&
+         2 * warpSlice <= 64 * plan.wm &&
+         sharedBytes(plan.wk, 2 * warpSlice) <= 48 * 1024)
+    warpSlice *= 2;
   plan.kSlice = warpSlice * plan.wk;
   // Then, still short, K is split over blocks that add their partial sums
   // atomically into a float32 output: only without an activation, which
@@ -683,7 +696,7 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   plan.tilesPerBlock = 1;
   if (!plan.accumulates && plan.wk == 1 && s.c <= plan.kSlice)
     plan.tilesPerBlock = std::clamp<int64_t>(
-        tiles / (occupancy.tileBlocksPerSM * occupancy.sms), 1, 8);
+        tiles / (tuning.tileBlocksPerSM * tuning.sms), 1, 8);
   return plan;
 }
 
@@ -696,7 +709,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   // f16 and bf16 take the same path: 16-bit operands, m16n8k16, ldmatrix.
   const FloatType halfOperand = halfType(ctx, precision);
   const bool half = bool(halfOperand);
-  const MmaGemmPlan plan = planMmaGemm(s, act, pooled, precision, occupancy);
+  const MmaGemmPlan plan = planMmaGemm(s, act, pooled, precision, tuning);
   const int64_t p = s.h * s.w, cols = s.n * p;
   const int64_t wm = plan.wm, wn = plan.wn;
   const int64_t tm = plan.tileRows(), tn = plan.tileCols();

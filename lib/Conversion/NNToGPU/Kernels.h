@@ -48,12 +48,13 @@ struct ConvShape {
   }
 };
 
-/// The occupancy planMmaGemm aims at, per SM: convert-nn-to-gpu's
-/// gemm-*-per-sm options (their defaults were measured on an H100).
-struct GemmOccupancy {
+/// What planMmaGemm aims at: convert-nn-to-gpu's gemm-* options (their
+/// defaults were measured on an H100 and an H200).
+struct GemmTuning {
   int64_t blocksPerSM;     // the tile size shrinks until there are these
   int64_t warpsPerSM;      // K is shared, then split, until there are these
   int64_t tileBlocksPerSM; // shallow layers loop over tiles down to these
+  int64_t warpKSteps;      // mma k-steps a warp may take per K slice
   int64_t sms = 132;       // an H100's
 };
 
@@ -62,9 +63,9 @@ public:
   /// With `dependentLaunch`, every kernel begins with griddepcontrol.wait
   /// (sm_90): see convert-nn-to-gpu's dependent-launch.
   KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize,
-                bool dependentLaunch, GemmOccupancy occupancy)
+                bool dependentLaunch, GemmTuning tuning)
       : module(module), blockSize(blockSize), dependentLaunch(dependentLaunch),
-        occupancy(occupancy) {}
+        tuning(tuning) {}
 
   /// Direct convolution, one thread per block of output channels (up to 16
   /// for a dense convolution, all of them with immediates, 1 for a grouped
@@ -137,7 +138,7 @@ private:
   mlir::gpu::GPUModuleOp module;
   int64_t blockSize;
   bool dependentLaunch;
-  GemmOccupancy occupancy;
+  GemmTuning tuning;
 };
 
 /// How a tensor-core GEMM is cut: a block of wm x wn warps of 32 x 32
@@ -156,7 +157,7 @@ struct MmaGemmPlan {
   bool accumulates;
 };
 MmaGemmPlan planMmaGemm(const ConvShape &s, nn::Activation act, bool pooled,
-                        Precision precision, const GemmOccupancy &occupancy);
+                        Precision precision, const GemmTuning &tuning);
 
 /// Whether a direct convolution's filter is small and dense enough to be
 /// compiled into the kernel (every thread then computes all its channels).

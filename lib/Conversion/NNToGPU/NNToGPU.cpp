@@ -117,15 +117,15 @@ class GraphLowering {
 public:
   GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
                 Precision precision, bool dependentLaunch,
-                GemmOccupancy occupancy)
+                GemmTuning tuning)
       : module(module), graph(graph), builder(module.getContext()),
         precision(precision), dependentLaunch(dependentLaunch),
-        occupancy(occupancy) {
+        tuning(tuning) {
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
     emitter = std::make_unique<KernelEmitter>(kernelModule, blockSize,
-                                              dependentLaunch, occupancy);
+                                              dependentLaunch, tuning);
   }
 
   LogicalResult run();
@@ -170,7 +170,7 @@ private:
   OpBuilder builder;
   Precision precision;
   bool dependentLaunch;
-  GemmOccupancy occupancy;
+  GemmTuning tuning;
 
   gpu::GPUModuleOp kernelModule;
   std::unique_ptr<KernelEmitter> emitter;
@@ -294,7 +294,7 @@ void GraphLowering::planStorage() {
       result = half ? Type(half) : f32;
       if (half && s.isPointwise() &&
           planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision,
-                      occupancy)
+                      tuning)
               .accumulates)
         result = f32;
     } else if (isa<nn::FusedExpandDepthwiseOp>(op)) {
@@ -705,14 +705,17 @@ void ConvertNNToGPUPass::runOnOperation() {
         << precision << "': expected " << kPrecisionNames;
     return signalPassFailure();
   }
-  if (gemmWarpsPerSM < 1 || gemmBlocksPerSM < 1 || gemmTileBlocksPerSM < 1) {
-    emitError(module.getLoc(), "gemm-warps-per-sm, gemm-blocks-per-sm and "
-                               "gemm-tile-blocks-per-sm must be positive");
+  if (gemmWarpsPerSM < 1 || gemmBlocksPerSM < 1 || gemmTileBlocksPerSM < 1 ||
+      gemmWarpKSteps < 1) {
+    emitError(module.getLoc(), "gemm-warps-per-sm, gemm-blocks-per-sm, "
+                               "gemm-tile-blocks-per-sm and gemm-warp-k-steps "
+                               "must be positive");
     return signalPassFailure();
   }
-  GemmOccupancy occupancy{gemmBlocksPerSM, gemmWarpsPerSM, gemmTileBlocksPerSM};
+  GemmTuning tuning{gemmBlocksPerSM, gemmWarpsPerSM, gemmTileBlocksPerSM,
+                    gemmWarpKSteps};
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
-                         dependentLaunch, occupancy);
+                         dependentLaunch, tuning);
   if (failed(lowering.run()))
     signalPassFailure();
 }
