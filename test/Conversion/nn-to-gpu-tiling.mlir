@@ -1,7 +1,8 @@
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 | FileCheck %s
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-tile-blocks-per-sm=16" | FileCheck %s --check-prefix=TILES16
 // RUN: not ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warps-per-sm=0" 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: error: gemm-warps-per-sm, gemm-blocks-per-sm and gemm-tile-blocks-per-sm must be positive
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warp-k-steps=8" | FileCheck %s --check-prefix=KSTEPS
+// BAD: error: gemm-warps-per-sm, gemm-blocks-per-sm, gemm-tile-blocks-per-sm and gemm-warp-k-steps must be positive
 
 // Kernel shapes chosen per layer (f16). An expand 1x1 with 16 input channels
 // over a large map: one 16-channel slice holds all of K, so each block runs
@@ -84,4 +85,24 @@ nn.graph @depthwise(%x: tensor<10x32x120x120xf32>) -> tensor<10x16x120x120xf32> 
   %bp = arith.constant dense<0.1> : tensor<16xf32>
   %y = nn.fused_conv2d %d, %wp, %bp strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = none : tensor<10x32x120x120xf32>, tensor<16x32x1x1xf32>, tensor<16xf32> -> tensor<10x16x120x120xf32>
   nn.output %y : tensor<10x16x120x120xf32>
+}
+
+// -----
+
+// Deep K (1152 channels over 8x8 maps, batch 64): by default a warp
+// multiplies 32 channels (2 mma k-steps) per staged slice, A slices of
+// 64 x (32 + 8) halves, 36 iterations of the K loop. gemm-warp-k-steps=8
+// deepens the slices as far as the shared tiles stay within 48 KB: 64
+// channels, 18 iterations.
+// CHECK-LABEL: gpu.func @conv1x1_mma_f16_0
+// CHECK-SAME: workgroup(%{{.*}} : memref<2x64x40xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<32x72xf16,
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c1152{{.*}} step %c32{{.*}} iter_args
+// KSTEPS-LABEL: gpu.func @conv1x1_mma_f16_0
+// KSTEPS-SAME: workgroup(%{{.*}} : memref<2x64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<64x72xf16,
+// KSTEPS: scf.for %{{.*}} = %c0{{.*}} to %c1152{{.*}} step %c64{{.*}} iter_args
+nn.graph @deep(%x: tensor<64x1152x8x8xf32>) -> tensor<64x320x8x8xf32> {
+  %w = arith.constant dense<0.01> : tensor<320x1152x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<320xf32>
+  %y = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = none : tensor<64x1152x8x8xf32>, tensor<320x1152x1x1xf32>, tensor<320xf32> -> tensor<64x320x8x8xf32>
+  nn.output %y : tensor<64x320x8x8xf32>
 }
