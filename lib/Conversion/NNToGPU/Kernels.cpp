@@ -666,12 +666,13 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
          sharedBytes(2 * plan.wk, warpSlice) <= 48 * 1024)
     plan.wk *= 2;
   warps *= plan.wk;
-  // Each iteration of the K loop waits about one global-load latency (its
-  // slices were loaded one iteration ahead), so deep layers are bound by the
-  // number of iterations. Up to tuning.warpKSteps mma k-steps per warp and
-  // slice make them fewer: while K still holds two slices, B is staged in
-  // 16-byte vectors (P a multiple of one) and a thread stages at most 64 B
-  // values (warpSlice / wm of them).
+  // Deep layers run many serial iterations of the K loop, each staging a
+  // slice and waiting on two block barriers. Up to tuning.warpKSteps mma
+  // k-steps per warp and slice make them fewer: while K still holds two
+  // slices, B is staged in 16-byte vectors (P a multiple of one), a thread
+  // stages at most 64 B values (warpSlice / wm of them) and the tiles fit.
+  // (On an H200 the 48 KB bound left 3 EfficientNet kernels to deepen, for
+  // 0.35% at batch 64, so the default stays 2: bench/RESULTS.md.)
   const int64_t stepChannels = half ? 16 : 8;
   while (2 * warpSlice <= tuning.warpKSteps * stepChannels &&
          s.c >= 2 * plan.wk * 2 * warpSlice &&

@@ -33,7 +33,6 @@ namespace ptxnet::nn {
 using namespace mlir;
 using namespace ptxnet::nn;
 
-namespace {
 /// The constant value of `v` as doubles, or nothing when it is not constant.
 static std::optional<SmallVector<double>> constantValues(Value v) {
   DenseFPElementsAttr attr;
@@ -46,6 +45,7 @@ static std::optional<SmallVector<double>> constantValues(Value v) {
   return values;
 }
 
+namespace {
 /// second(first(x)) -> one 1x1 fused_conv2d, where `first` is a 1x1
 /// convolution without activation whose only user is `second`, another 1x1
 /// convolution (with any activation, pooled or not), and both have constant
