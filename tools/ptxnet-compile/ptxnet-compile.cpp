@@ -32,6 +32,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace ptxnet;
 namespace cl = llvm::cl;
@@ -218,7 +220,7 @@ int main(int argc, char **argv) {
     composeGflop = -1.0;
   } else if (!composePointwise.empty() &&
              (!llvm::to_float(composePointwise, composeGflop) ||
-              composeGflop < 0)) {
+              std::isnan(composeGflop) || composeGflop < 0)) {
     llvm::errs() << "error: --compose-pointwise takes a non-negative number "
                     "of GFLOP or 'off', got '"
                  << composePointwise << "'\n";
