@@ -124,3 +124,19 @@ nn.graph @mbconv(%x: tensor<1x16x8x8xf32>) -> tensor<1x32x4x4xf32> {
   %y = nn.fused_expand_depthwise %x, %we, %b expand_activation = relu6, %wd, %b strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6 : tensor<1x16x8x8xf32>, tensor<32x16x1x1xf32>, tensor<32x1x3x3xf32>, tensor<32xf32> -> tensor<1x32x4x4xf32>
   nn.output %y : tensor<1x32x4x4xf32>
 }
+
+// -----
+
+// A 1x1 convolution padded only at the bottom and right is no GEMM: its
+// output (5x5) is larger than its input (4x4). It runs as a direct
+// convolution (the GEMM path used to take it and fail on the output view).
+// CHECK-LABEL: func.func @ptxnet_forward
+// CHECK:       gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_s1_0
+// CHECK-LABEL: gpu.func @conv1x1_s1_0
+// CHECK-SAME:  memref<1x8x4x4xf32>, %{{.*}}: memref<8x8x1x1xf32>, %{{.*}}: memref<8xf32>, %{{.*}}: memref<1x8x5x5xf32>
+nn.graph @pad_bottom_right(%x: tensor<1x8x4x4xf32>) -> tensor<1x8x5x5xf32> {
+  %w = arith.constant dense<0.5> : tensor<8x8x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<8xf32>
+  %y = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 1, 1] groups = 1 activation = none : tensor<1x8x4x4xf32>, tensor<8x8x1x1xf32>, tensor<8xf32> -> tensor<1x8x5x5xf32>
+  nn.output %y : tensor<1x8x5x5xf32>
+}

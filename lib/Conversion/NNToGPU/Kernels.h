@@ -42,10 +42,6 @@ struct ConvShape {
   int64_t sh, sw, pt, pl; // strides, top/left padding
   int64_t groups;
   static ConvShape get(nn::FusedConv2DOp op);
-  bool isPointwise() const {
-    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 &&
-           groups == 1;
-  }
 };
 
 /// What planMmaGemm aims at: convert-nn-to-gpu's gemm-* options (their

@@ -257,8 +257,7 @@ Type GraphLowering::weightType(Operation *op, Value operand) {
   Type f32 = builder.getF32Type();
   FloatType half = halfType(builder.getContext(), precision);
   if (auto conv = dyn_cast<nn::FusedConv2DOp>(op);
-      conv && operand == conv.getFilter() &&
-      ConvShape::get(conv).isPointwise()) {
+      conv && operand == conv.getFilter() && conv.isOneByOne()) {
     // tf32 GEMM filters are packed already rounded to tf32 (nearest), as the
     // activations are rounded when they are staged: the tensor cores would
     // otherwise truncate both.
@@ -292,7 +291,7 @@ void GraphLowering::planStorage() {
     if (auto conv = dyn_cast<nn::FusedConv2DOp>(op)) {
       ConvShape s = ConvShape::get(conv);
       result = half ? Type(half) : f32;
-      if (half && s.isPointwise() &&
+      if (half && conv.isOneByOne() &&
           planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision,
                       tuning)
               .accumulates)
@@ -447,10 +446,10 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         ConvShape s = ConvShape::get(conv);
         std::string suffix = activationSuffix(conv.getActivation()).str();
         bool pooled = conv.getPooled();
-        if (pooled && !s.isPointwise())
+        if (pooled && !conv.isOneByOne())
           return op->emitOpError("a pooled epilogue is only supported on 1x1 "
                                  "convolutions (nn-fuse-pool-into-conv)");
-        if (s.isPointwise()) {
+        if (conv.isOneByOne()) {
           int64_t p = s.h * s.w;
           SmallVector<int64_t> outShape = {s.n, s.oc};
           if (!pooled)
