@@ -211,9 +211,11 @@ int main(int argc, char **argv) {
   if (failed(nn::addSetBatch(pm, batch)))
     return 1;
   // The bound on the FLOPs nn-compose-pointwise may add; negative: off.
-  // tf32 tensor cores run at half the f16 rate on activations twice as wide,
-  // so added FLOPs cost more there; fp32's SIMT GEMMs were not measured.
-  double composeGflop = isHalf(*arithmetic)             ? 1.0
+  // f16/bf16 take the pass's default (measured on an H200); tf32 tensor
+  // cores run at half the f16 rate on activations twice as wide, so added
+  // FLOPs cost more there; fp32's SIMT GEMMs were not measured.
+  double composeGflop = isHalf(*arithmetic)
+                            ? nn::NNComposePointwiseOptions().maxAddedGflop
                         : *arithmetic == Precision::tf32 ? 0.1
                                                          : -1.0;
   if (composePointwise == "off") {
