@@ -10,6 +10,7 @@ set -euo pipefail
 archive=$1 weights=$2
 shift 2
 dir=/tmp/ptxnet-sweep
+work=$dir/bench # bench.py's inputs, which the profiles reuse
 rm -rf "$dir" && mkdir -p "$dir"
 python3 -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" \
   "$archive" "$dir"
@@ -18,10 +19,11 @@ chmod +x "$exes"/effnet_b*
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
 for pass in 1 2; do
   echo "=== bench.py pass $pass"
-  python3 "$(dirname "$0")/bench.py" --exe-dir "$exes" --weights "$weights" --no-compile "$@"
+  python3 "$(dirname "$0")/bench.py" --exe-dir "$exes" --weights "$weights" \
+    --workdir "$work" --no-compile "$@"
 done
 for exe in ${PROFILE:-}; do
   b=${exe#effnet_b}; b=${b%%_*}
   echo "=== profile $exe"
-  PTXNET_PROFILE=1 "$exes/$exe" --input /tmp/ptxnet-bench/input_b$b.npy --no-graph --bench 50
+  PTXNET_PROFILE=1 "$exes/$exe" --input "$work/input_b$b.npy" --no-graph --bench 50
 done
