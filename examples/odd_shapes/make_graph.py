@@ -10,6 +10,11 @@ is needed.
 
   make_graph.py --out-dir DIR    writes DIR/odd.mlir and DIR/input.npy
 
+With `--graph ring`, DIR/ring.mlir instead: 1x1 convolutions over f16
+activations on maps of 12x14, 6x7 and 3x4 pixels (rows of whole 16-, 4- and
+8-byte pieces), which take the tensor-core GEMM's cp.async ring, with K not a
+multiple of the slice, split K and a pooled head over 12 pixels.
+
 Then `ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output
 DIR/ref.npy` gives the reference, and each compiled program runs with
 `--input DIR/input.npy --check DIR/ref.npy` (bench/check-odd-shapes.sh).
@@ -36,10 +41,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--graph", choices=["odd", "ring"], default="odd")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    batch, in_shape = 3, (3, 5, 17, 19)
-    lines = [f"nn.graph @odd(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
+    name = args.graph
+    batch = 3
+    in_shape = (3, 5, 17, 19) if name == "odd" else (3, 70, 12, 14)
+    lines = [f"nn.graph @{name}(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
     value, shape, count = "%x", in_shape, 0
 
     def conv(oc, k, stride, pad, groups, act, pooled=False):
@@ -60,16 +68,29 @@ def main():
             f"{tensor(*shape)}, {tensor(*fshape)}, {tensor(oc)} -> {tensor(*out)}")
         value, shape = f"%c{count}", out
 
-    conv(24, 3, 2, 1, 1, "relu")       # stem-like: 5 input channels
-    conv(40, 1, 1, 0, 1, "relu6")      # expand from 24 channels
-    conv(40, 3, 1, 1, 40, "relu6")     # depthwise, 9x10 map
-    conv(20, 1, 1, 0, 1, "none")       # project to 20
-    conv(100, 1, 1, 0, 1, "relu6")     # expand from 20
-    conv(100, 3, 2, 1, 100, "relu6")   # depthwise stride 2: 5x5
-    conv(36, 1, 1, 0, 1, "none")
-    conv(264, 1, 1, 0, 1, "none")
-    conv(72, 1, 1, 0, 1, "none")       # deep and narrow: split K
-    conv(64, 1, 1, 0, 1, "relu", pooled=True)
+    if name == "odd":
+        conv(24, 3, 2, 1, 1, "relu")       # stem-like: 5 input channels
+        conv(40, 1, 1, 0, 1, "relu6")      # expand from 24 channels
+        conv(40, 3, 1, 1, 40, "relu6")     # depthwise, 9x10 map
+        conv(20, 1, 1, 0, 1, "none")       # project to 20
+        conv(100, 1, 1, 0, 1, "relu6")     # expand from 20
+        conv(100, 3, 2, 1, 100, "relu6")   # depthwise stride 2: 5x5
+        conv(36, 1, 1, 0, 1, "none")
+        conv(264, 1, 1, 0, 1, "none")
+        conv(72, 1, 1, 0, 1, "none")       # deep and narrow: split K
+        conv(64, 1, 1, 0, 1, "relu", pooled=True)
+    else:
+        conv(136, 1, 1, 0, 1, "relu6")     # from the f32 input: registers
+        conv(136, 3, 1, 1, 136, "relu6")   # f16 activations from here on
+        conv(600, 1, 1, 0, 1, "relu6")     # P = 168, K = 136 (4.25 slices)
+        conv(72, 1, 1, 0, 1, "none")       # deep and narrow: split K
+        conv(200, 1, 1, 0, 1, "relu6")
+        conv(200, 3, 2, 1, 200, "relu6")   # 6x7: P = 42, 4-byte pieces
+        conv(520, 1, 1, 0, 1, "relu6")
+        conv(136, 1, 1, 0, 1, "none")
+        conv(136, 3, 2, 1, 136, "relu6")   # 3x4: P = 12, 8-byte pieces
+        conv(264, 1, 1, 0, 1, "relu6")
+        conv(64, 1, 1, 0, 1, "relu", pooled=True)
     lines.append(f"  %wl = arith.constant {dense(rng, (10, 64), 0.125)}")
     lines.append(f"  %bl = arith.constant {dense(rng, (10,), 0.1)}")
     lines.append(f"  %y = nn.fused_linear {value}, %wl, %bl prologue = flatten "
@@ -78,7 +99,7 @@ def main():
     lines.append(f"  nn.output %y : {tensor(batch, 10)}")
     lines.append("}")
     os.makedirs(args.out_dir, exist_ok=True)
-    with open(os.path.join(args.out_dir, "odd.mlir"), "w") as f:
+    with open(os.path.join(args.out_dir, name + ".mlir"), "w") as f:
         f.write("\n".join(lines) + "\n")
     np.save(os.path.join(args.out_dir, "input.npy"),
             rng.standard_normal(in_shape).astype(np.float32))

@@ -14,7 +14,7 @@
 // CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_bf16_2
 // CHECK-SAME: args(%{{.*}} : memref<2x64x64xbf16>, %{{.*}} : memref<40x64xbf16>, %{{.*}} : memref<40xf32>, %{{.*}} : memref<2x40x64xf32>)
 // CHECK-LABEL: gpu.func @conv1x1_mma_bf16_relu6_0
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x40xbf16, {{.*}}, %[[B:.*]] : memref<32x{{[0-9]+}}xbf16, {{.*}}, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xbf16,
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x56xbf16, {{.*}}, %[[B:.*]] : memref<1x48x{{[0-9]+}}xbf16, {{.*}}, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xbf16,
 // CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}], 8, %{{.*}} {bypassL1} : memref<64x48xbf16>
 // CHECK: arith.truncf %{{.*}} : vector<4xf32> to vector<4xbf16>
 // CHECK: nvgpu.ldmatrix %[[A]][{{.*}}] {numTiles = 4 : i32, transpose = false} : {{.*}} -> vector<4x2xbf16>

@@ -16,20 +16,21 @@
 // CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_2
 // CHECK-SAME: args(%{{.*}} : memref<2x64x64xf16>, %{{.*}} : memref<40x64xf16>, %{{.*}} : memref<40xf32>, %{{.*}} : memref<2x40x64xf32>)
 
-// The f16 GEMM: filter slices of 32 channels double-buffered by cp.async
-// (8 halves = 16 bytes a copy), rows padded to 40 halves; fragments loaded
+// The f16 GEMM: all 48 input channels in one K slice (gemm-single-slice-k),
+// the filter double-buffered by cp.async (8 halves = 16 bytes a copy), rows
+// padded to 56 halves; fragments loaded
 // with ldmatrix (B transposed), m16n8k16 with f32 accumulators; bias and
 // ReLU6 are applied as the output tile is staged, in f16, through shared
 // memory, then rows are copied out 8 halves (16 bytes) at a time.
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x40xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:.*]] : memref<32x{{[0-9]+}}xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x{{32|64}}x56xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:.*]] : memref<1x48x{{[0-9]+}}xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<{{32|64}}x{{[0-9]+}}xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}], 8, %{{.*}} {bypassL1} : memref<64x48xf16>
 // The graph input is f32: B is read in vectors of 4 floats (16 bytes) and
 // converted to f16 as it is prefetched.
 // CHECK: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<2x48x64xf32>, vector<4xf32>
 // CHECK: arith.truncf %{{.*}} : vector<4xf32> to vector<4xf16>
 // CHECK: scf.for
-// CHECK: vector.store %{{.*}}, %[[B]][{{.*}}] {alignment = 8 : i64} : memref<32x{{[0-9]+}}xf16, #gpu.address_space<workgroup>>, vector<4xf16>
+// CHECK: vector.store %{{.*}}, %[[B]][{{.*}}] {alignment = 8 : i64} : memref<1x48x{{[0-9]+}}xf16, #gpu.address_space<workgroup>>, vector<4xf16>
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
 // CHECK: gpu.barrier
 // CHECK: arith.truncf %{{.*}} : vector<4xf32> to vector<4xf16>

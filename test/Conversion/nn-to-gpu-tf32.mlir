@@ -18,7 +18,7 @@
 // each multiplying 16 of every 32-channel slice. The filter slices are
 // double-buffered (2 x 32 rows x 36 floats), the activation slice single
 // (32 x 40); then the output tile and the second warp's partial tile.
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x32x36xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<32x40xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<32x36xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[P:.*]] : memref<1x32x36xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x32x36xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<1x32x40xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<32x36xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[P:.*]] : memref<1x32x36xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME: known_block_size = array<i32: 64, 1, 1>
 // The first filter slice goes by cp.async (16 bytes: 4 floats) before the
 // loop; each iteration starts the next one into the other buffer and waits

@@ -2,7 +2,8 @@
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-tile-blocks-per-sm=16" | FileCheck %s --check-prefix=TILES16
 // RUN: not ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warps-per-sm=0" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warp-k-steps=8" | FileCheck %s --check-prefix=KSTEPS
-// BAD: error: gemm-warps-per-sm, gemm-blocks-per-sm, gemm-tile-blocks-per-sm and gemm-warp-k-steps must be positive
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-single-slice-k=0" | FileCheck %s --check-prefix=NOSLICE
+// BAD: error: gemm-warps-per-sm, gemm-blocks-per-sm, gemm-tile-blocks-per-sm, gemm-warp-k-steps, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-single-slice-k not negative
 
 // Kernel shapes chosen per layer (f16). An expand 1x1 with 16 input channels
 // over a large map: one 16-channel slice holds all of K, so each block runs
@@ -20,7 +21,7 @@
 // TILES16-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
 // TILES16: scf.for %{{.*}} = %c0{{.*}} to %c2{{.*}} step %c1{{.*}} iter_args
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_0
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<2x64x24xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:.*]] : memref<16x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<64x68xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<1x64x24xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:.*]] : memref<1x16x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[C:.*]] : memref<64x68xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c8{{.*}} step %c1{{.*}} iter_args
@@ -95,14 +96,46 @@ nn.graph @depthwise(%x: tensor<10x32x120x120xf32>) -> tensor<10x16x120x120xf32> 
 // deepens the slices as far as the shared tiles stay within 48 KB: 64
 // channels, 18 iterations.
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_0
-// CHECK-SAME: workgroup(%{{.*}} : memref<2x64x40xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<32x72xf16,
+// CHECK-SAME: workgroup(%{{.*}} : memref<2x64x40xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<1x32x72xf16,
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c1152{{.*}} step %c32{{.*}} iter_args
 // KSTEPS-LABEL: gpu.func @conv1x1_mma_f16_0
-// KSTEPS-SAME: workgroup(%{{.*}} : memref<2x64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<64x72xf16,
+// KSTEPS-SAME: workgroup(%{{.*}} : memref<2x64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<1x64x72xf16,
 // KSTEPS: scf.for %{{.*}} = %c0{{.*}} to %c1152{{.*}} step %c64{{.*}} iter_args
 nn.graph @deep(%x: tensor<64x1152x8x8xf32>) -> tensor<64x320x8x8xf32> {
   %w = arith.constant dense<0.01> : tensor<320x1152x1x1xf32>
   %b = arith.constant dense<0.1> : tensor<320xf32>
   %y = nn.fused_conv2d %x, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = none : tensor<64x1152x8x8xf32>, tensor<320x1152x1x1xf32>, tensor<320xf32> -> tensor<64x320x8x8xf32>
   nn.output %y : tensor<64x320x8x8xf32>
+}
+
+// -----
+
+// A shallow GEMM over f16 activations (mbconv3's 96 -> 144 expand at batch
+// 10): K = 96 channels is at most gemm-single-slice-k, so all of K is one
+// slice, A (64 x (96 + 8) halves) is staged once by cp.async, and each block
+// runs through 3 of the 563 column tiles of 64 pixels (188 blocks per row of
+// tiles). With gemm-single-slice-k=0 each block computes one tile in a K loop
+// over slices of 32 channels, A double-buffered.
+// CHECK-LABEL: func.func @ptxnet_forward
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu6_1 blocks in (%c188, %c3, %c1{{.*}}) threads in (%c128,
+// CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu6_1
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<1x64x104xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[B:.*]] : memref<1x96x72xf16,
+// CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]]
+// CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c3{{.*}} step %c1{{.*}} iter_args
+// CHECK:   vector.store %{{.*}}, %[[B]]
+// CHECK:   nvgpu.mma.sync
+// NOSLICE-LABEL: func.func @ptxnet_forward
+// NOSLICE: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu6_1 blocks in (%c563{{.*}}, %c3, %c1{{.*}}) threads in (%c128,
+// NOSLICE-LABEL: gpu.func @conv1x1_mma_f16_relu6_1
+// NOSLICE-SAME: workgroup(%{{.*}} : memref<2x64x40xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<1x32x72xf16,
+// NOSLICE: scf.for %{{.*}} = %c0{{.*}} to %c96{{.*}} step %c32{{.*}} iter_args
+nn.graph @shallow(%x: tensor<10x96x60x60xf32>) -> tensor<10x144x60x60xf32> {
+  %wd = arith.constant dense<0.1> : tensor<96x1x3x3xf32>
+  %bd = arith.constant dense<0.1> : tensor<96xf32>
+  %d = nn.fused_conv2d %x, %wd, %bd strides = [1, 1] padding = [1, 1, 1, 1] groups = 96 activation = relu6 : tensor<10x96x60x60xf32>, tensor<96x1x3x3xf32>, tensor<96xf32> -> tensor<10x96x60x60xf32>
+  %w = arith.constant dense<0.05> : tensor<144x96x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<144xf32>
+  %y = nn.fused_conv2d %d, %w, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<10x96x60x60xf32>, tensor<144x96x1x1xf32>, tensor<144xf32> -> tensor<10x144x60x60xf32>
+  nn.output %y : tensor<10x144x60x60xf32>
 }

@@ -113,6 +113,28 @@ static cl::opt<int64_t> gemmWarpKSteps(
     cl::desc("Deep tensor-core GEMMs: mma k-steps each warp multiplies per "
              "staged K slice (default 2)"),
     cl::init(ConvertNNToGPUOptions().gemmWarpKSteps), cl::cat(tuning));
+static cl::opt<int64_t> gemmAsyncStages(
+    "gemm-async-stages",
+    cl::desc("Deep f16/bf16 tensor-core GEMMs: K slices of both operands in "
+             "flight by cp.async where the activation rows allow it; 1 "
+             "stages the activations through registers (default 4)"),
+    cl::init(ConvertNNToGPUOptions().gemmAsyncStages), cl::cat(tuning));
+static cl::opt<int64_t> gemmAsyncMinK(
+    "gemm-async-min-k",
+    cl::desc("The cp.async ring only for GEMMs over at least this many "
+             "input channels (default 1024)"),
+    cl::init(ConvertNNToGPUOptions().gemmAsyncMinK), cl::cat(tuning));
+static cl::opt<int64_t> gemmAsyncBlocksPerSM(
+    "gemm-async-blocks-per-sm",
+    cl::desc("--gemm-blocks-per-sm for the GEMMs on the cp.async ring "
+             "(default 1)"),
+    cl::init(ConvertNNToGPUOptions().gemmAsyncBlocksPerSM), cl::cat(tuning));
+static cl::opt<int64_t> gemmSingleSliceK(
+    "gemm-single-slice-k",
+    cl::desc("f16/bf16 tensor-core GEMMs over at most this many input "
+             "channels stage all of K at once and loop over column tiles; 0: "
+             "never (default 160)"),
+    cl::init(ConvertNNToGPUOptions().gemmSingleSliceK), cl::cat(tuning));
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to write (default: exe)"),
     cl::values(clEnumValN(Emit::fused, "fused", "nn graph after fusion"),
@@ -177,12 +199,18 @@ int main(int argc, char **argv) {
   }
 
   for (auto *option : {&gemmBlocksPerSM, &gemmWarpsPerSM, &gemmTileBlocksPerSM,
-                       &gemmWarpKSteps})
+                       &gemmWarpKSteps, &gemmAsyncStages, &gemmAsyncMinK,
+                       &gemmAsyncBlocksPerSM})
     if (*option < 1) {
       llvm::errs() << "error: --" << option->ArgStr << " must be positive, got "
                    << *option << "\n";
       return 1;
     }
+  if (gemmSingleSliceK < 0) {
+    llvm::errs() << "error: --gemm-single-slice-k must not be negative, got "
+                 << gemmSingleSliceK << "\n";
+    return 1;
+  }
 
   // Programmatic dependent launch (griddepcontrol) needs sm_90.
   const bool dependent = dependentLaunch && chip != "sm_89";
@@ -255,6 +283,10 @@ int main(int argc, char **argv) {
   toGpu.gemmWarpsPerSM = gemmWarpsPerSM;
   toGpu.gemmTileBlocksPerSM = gemmTileBlocksPerSM;
   toGpu.gemmWarpKSteps = gemmWarpKSteps;
+  toGpu.gemmAsyncStages = gemmAsyncStages;
+  toGpu.gemmAsyncMinK = gemmAsyncMinK;
+  toGpu.gemmAsyncBlocksPerSM = gemmAsyncBlocksPerSM;
+  toGpu.gemmSingleSliceK = gemmSingleSliceK;
   lower.addPass(createConvertNNToGPU(toGpu));
   if (failed(lower.run(*module)))
     return 1;

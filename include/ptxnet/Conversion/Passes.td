@@ -60,7 +60,27 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
            /*default=*/"2",
            "Tensor-core GEMMs over deep K: each warp multiplies up to this "
            "many mma k-steps (16 channels in f16/bf16, 8 in tf32) per "
-           "staged K slice, where K holds two such slices">
+           "staged K slice, where K holds two such slices">,
+    Option<"gemmAsyncStages", "gemm-async-stages", "int64_t",
+           /*default=*/"4",
+           "f16/bf16 tensor-core GEMMs over at least gemm-async-min-k "
+           "channels of f16/bf16 activations (H*W even, C a multiple of 8): "
+           "both operands go by cp.async through a ring of this many K "
+           "slices in shared memory (fewer where 48 KB cannot hold them); "
+           "1 stages the activations through registers everywhere">,
+    Option<"gemmAsyncMinK", "gemm-async-min-k", "int64_t",
+           /*default=*/"1024",
+           "Tensor-core GEMMs take the cp.async ring (gemm-async-stages) "
+           "only with at least this many input channels">,
+    Option<"gemmAsyncBlocksPerSM", "gemm-async-blocks-per-sm", "int64_t",
+           /*default=*/"1",
+           "gemm-blocks-per-sm for the GEMMs on the cp.async ring">,
+    Option<"gemmSingleSliceK", "gemm-single-slice-k", "int64_t",
+           /*default=*/"160",
+           "f16/bf16 tensor-core GEMMs over at most this many input channels "
+           "stage all of K in one slice (where shared memory holds it) and "
+           "run each block through several column tiles; 0 keeps a K loop "
+           "over 32-channel slices">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

@@ -610,7 +610,9 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 //    multiplied;
 //  - the activation (B) slice through registers, prefetched during the MMAs,
 //    in vectors of up to 16 bytes where P allows (15x15 maps do not: their
-//    rows are not aligned, and cp.async needs aligned sources).
+//    rows are not aligned, and cp.async needs aligned sources);
+//  - or, in deep f16/bf16 layers whose rows allow it, both slices by cp.async
+//    through a ring of gemm-async-stages slices (see the K loop below).
 // tf32: m16n8k8 on scalar fragment loads; rows padded (A: +4 floats, B: +8)
 // so lane 4 * group + t reading A[group][t] and B[t][group] hits 32
 // distinct banks. f16 and bf16: m16n8k16 on nvgpu.ldmatrix (B transposed);
@@ -619,9 +621,19 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 // split-K and column tiles per block for each layer.
 MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
                                          bool pooled, Precision precision,
-                                         const GemmTuning &tuning) {
-  const int64_t cols = s.n * s.h * s.w;
-  const int64_t targetBlocks = tuning.blocksPerSM * tuning.sms;
+                                         const GemmTuning &tuning,
+                                         bool halfInput) {
+  const int64_t cols = s.n * s.h * s.w, p = s.h * s.w;
+  const bool half = isHalf(precision);
+  // Deep layers whose operands can go to shared memory as they are (16-bit
+  // activations in rows of whole 4-byte pieces, filter rows of 16-byte
+  // pieces) keep a ring of K slices in flight by cp.async; measured on an
+  // H200, they run best on fewer, larger tiles than the other layers
+  // (bench/RESULTS.md), hence their own blocks-per-SM target.
+  const bool ring = half && halfInput && tuning.asyncStages > 1 &&
+                    s.c >= tuning.asyncMinK && s.c % 8 == 0 && p % 2 == 0;
+  const int64_t targetBlocks =
+      (ring ? tuning.asyncBlocksPerSM : tuning.blocksPerSM) * tuning.sms;
   MmaGemmPlan plan{};
   plan.wm = plan.wn = 1;
   // Largest tile first; the first one that still gives targetBlocks wins.
@@ -639,7 +651,6 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // A warp multiplies 32 channels a round in f16, 16 in tf32 (and in f16
   // when that is all there is: the 16-channel input of EfficientNet's second
   // expand).
-  const bool half = isHalf(precision);
   int64_t warpSlice = half && s.c > 16 ? 32 : 16;
   // Deep, narrow layers (the late blocks' 8x8 and 15x15 maps, K up to 1152)
   // give too few warps to hide the K loop's latency. First, up to 4 warps of
@@ -660,6 +671,29 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
            slice * (tn + 8) * operandBytes + tm * (tn + 4) * 4 +
            (wk - 1) * tm * (tn + 4) * 4;
   };
+  // Shallow f16/bf16 layers (K more than one round but at most
+  // tuning.singleSliceK channels) take all of K in one slice, as the
+  // single-round layers do: each block then stages A once and runs through
+  // several column tiles (below) instead of a short K loop per tile. The
+  // slice must fit with B, a float32 output tile and A, once where the block
+  // runs through several tiles, double-buffered for a (one-round) K loop.
+  const int64_t stepChannels = half ? 16 : 8;
+  const int64_t wholeK = ceilDiv(s.c, stepChannels) * stepChannels;
+  // (The filter slice goes by cp.async, whole 16-byte pieces per thread:
+  // the register path assumes the threads hold whole rows of it.)
+  if (half && wholeK > warpSlice && wholeK <= tuning.singleSliceK &&
+      s.c % 8 == 0) {
+    const int64_t tm = plan.tileRows(), tn = plan.tileCols();
+    const int64_t threads = 32 * plan.wm * plan.wn;
+    const bool columnTiles =
+        !pooled && tiles >= 2 * tuning.tileBlocksPerSM * tuning.sms;
+    const int64_t buffersA = columnTiles ? 1 : 2;
+    if ((tm * (wholeK / 8)) % threads == 0 &&
+        buffersA * tm * (wholeK + 8) * operandBytes +
+                wholeK * (tn + 8) * operandBytes + tm * (tn + 4) * 4 <=
+            48 * 1024)
+      warpSlice = wholeK;
+  }
   plan.wk = 1;
   while (plan.wk < 4 && 2 * warps * plan.wk <= targetWarps &&
          s.c >= 2 * plan.wk * warpSlice &&
@@ -673,7 +707,6 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // stages at most 64 B values (warpSlice / wm of them) and the tiles fit.
   // (On an H200 the 48 KB bound left 3 EfficientNet kernels to deepen, for
   // 0.35% at batch 64, so the default stays 2: bench/RESULTS.md.)
-  const int64_t stepChannels = half ? 16 : 8;
   while (2 * warpSlice <= tuning.warpKSteps * stepChannels &&
          s.c >= 2 * plan.wk * 2 * warpSlice &&
          (s.h * s.w) % (16 / operandBytes) == 0 &&
@@ -698,6 +731,32 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   if (!plan.accumulates && plan.wk == 1 && s.c <= plan.kSlice)
     plan.tilesPerBlock = std::clamp<int64_t>(
         tiles / (tuning.tileBlocksPerSM * tuning.sms), 1, 8);
+  // The ring: as many slices as 48 KB hold (at least 2), each an A slice
+  // (rows padded by 8 halves) and a B slice (likewise); the epilogue's tiles
+  // alias it (counted here with a float32 output tile), and B goes in pieces
+  // of 8, 4 or 2 pixels, whole pieces per thread.
+  plan.stages = 1;
+  plan.pieceB = 0;
+  const int64_t tm = plan.tileRows(), tn = plan.tileCols(), kK = plan.kSlice;
+  if (ring && plan.tilesPerBlock == 1 &&
+      (tm * (kK / 8)) % plan.threads() == 0)
+    for (int64_t v : {8, 4, 2})
+      if (p % v == 0 && (kK * (tn / v)) % plan.threads() == 0) {
+        plan.pieceB = v;
+        break;
+      }
+  if (plan.pieceB) {
+    const int64_t stageBytes = 2 * (tm * (kK + 8) + kK * (tn + 8));
+    const int64_t epilogueBytes = plan.wk * tm * (tn + 4) * 4;
+    auto fits = [&](int64_t stages) {
+      return std::max(stages * stageBytes, epilogueBytes) <= 48 * 1024;
+    };
+    plan.stages = tuning.asyncStages;
+    while (plan.stages > 2 && !fits(plan.stages))
+      --plan.stages;
+    if (!fits(plan.stages))
+      plan.stages = 1;
+  }
   return plan;
 }
 
@@ -710,7 +769,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   // f16 and bf16 take the same path: 16-bit operands, m16n8k16, ldmatrix.
   const FloatType halfOperand = halfType(ctx, precision);
   const bool half = bool(halfOperand);
-  const MmaGemmPlan plan = planMmaGemm(s, act, pooled, precision, tuning);
+  const MmaGemmPlan plan = planMmaGemm(s, act, pooled, precision, tuning,
+                                       half && types.in == halfOperand);
   const int64_t p = s.h * s.w, cols = s.n * p;
   const int64_t wm = plan.wm, wn = plan.wn;
   const int64_t tm = plan.tileRows(), tn = plan.tileCols();
@@ -746,22 +806,69 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   const bool stageOutput = !plan.accumulates;
   const int64_t outBytes = types.out.getIntOrFloatBitWidth() / 8;
   const int64_t padC = tn + 16 / outBytes; // rows stay 16-byte aligned
-  SmallVector<Type> workgroup = {
-      workgroupMemref(ctx, {asyncA ? 2 : 1, tm, padA}, operand),
-      workgroupMemref(ctx, {kK, padB}, operand)};
-  if (stageOutput)
-    workgroup.push_back(workgroupMemref(ctx, {tm, padC}, types.out));
-  // The partial tiles of the K-sharing warps 1..wk-1, added by warp 0.
-  if (wk > 1)
-    workgroup.push_back(workgroupMemref(ctx, {wk - 1, tm, tn + 4}));
+  // With f16 activations whose rows allow it (P a multiple of pieceB, 2 to 8
+  // halves: 4- to 16-byte copies), B goes by cp.async too, and the K loop
+  // keeps a ring of `stages` slices of both operands in shared memory:
+  // stages - 1 slices are in flight while one is multiplied, one barrier per
+  // slice, no registers held for the prefetch. The epilogue's tiles (the
+  // output tile, the K-sharing warps' partials) then alias the ring, so
+  // everything is carved out of one byte buffer.
+  const int64_t operandBytes = half ? 2 : 4;
+  const int64_t stages = plan.stages, pieceB = plan.pieceB;
+  const bool asyncB = stages > 1;
+  assert((!asyncB || asyncA) && "the ring copies both operands by cp.async");
+  auto align16 = [](int64_t bytes) { return ceilDiv(bytes, 16) * 16; };
+  const int64_t stageBytesA = align16(tm * padA * operandBytes);
+  const int64_t stageBytesB = align16(kK * padB * operandBytes);
+  const int64_t tileCBytes = stageOutput ? align16(tm * padC * outBytes) : 0;
+  const int64_t epilogueBytes = tileCBytes + (wk - 1) * tm * (tn + 4) * 4;
+  auto ringBytes = [&](int64_t stages) {
+    return std::max(stages * (stageBytesA + stageBytesB), epilogueBytes);
+  };
+  SmallVector<Type> workgroup;
+  if (asyncB) {
+    workgroup.push_back(workgroupMemref(ctx, {ringBytes(stages)},
+                                        IntegerType::get(ctx, 8)));
+  } else {
+    // A is double-buffered for a K loop, staged once for column tiles.
+    const int64_t buffersA = asyncA && plan.tilesPerBlock == 1 ? 2 : 1;
+    workgroup = {workgroupMemref(ctx, {buffersA, tm, padA}, operand),
+                 workgroupMemref(ctx, {1, kK, padB}, operand)};
+    if (stageOutput)
+      workgroup.push_back(workgroupMemref(ctx, {tm, padC}, types.out));
+    // The partial tiles of the K-sharing warps 1..wk-1, added by warp 0.
+    if (wk > 1)
+      workgroup.push_back(workgroupMemref(ctx, {wk - 1, tm, tn + 4}));
+  }
   auto func = createKernel(name, gemmArguments(ctx, s, pooled, types),
                            workgroup);
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  GemmOperands g(func);
-  Value in = g.in, filter = g.filter, bias = g.bias, out = g.out;
-  Value tileA = g.tileA, tileB = g.tileB;
+  Value in = func.getArgument(0), filter = func.getArgument(1),
+        bias = func.getArgument(2), out = func.getArgument(3);
+  Value tileA, tileB, tileC, partials;
+  if (asyncB) {
+    Value ring = func.getWorkgroupAttributions()[0];
+    auto view = [&](int64_t offset, MemRefType type) -> Value {
+      return memref::ViewOp::create(b, type, ring, k.c(offset), ValueRange{});
+    };
+    tileA = view(0, workgroupMemref(ctx, {stages, tm, padA}, operand));
+    tileB = view(stages * stageBytesA,
+                 workgroupMemref(ctx, {stages, kK, padB}, operand));
+    if (stageOutput)
+      tileC = view(0, workgroupMemref(ctx, {tm, padC}, types.out));
+    if (wk > 1)
+      partials = view(tileCBytes, workgroupMemref(ctx, {wk - 1, tm, tn + 4}));
+  } else {
+    auto attributions = func.getWorkgroupAttributions();
+    tileA = attributions[0];
+    tileB = attributions[1];
+    if (stageOutput)
+      tileC = attributions[2];
+    if (wk > 1)
+      partials = attributions.back();
+  }
 
   Value tid = k.threadId(gpu::Dimension::x);
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
@@ -831,24 +938,43 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     for (int64_t r = 0; r < bPerThread; ++r) {
       Value row = k.add(bRow0, r * bRowStep);
       if (bv == 1)
-        k.store(regs[r], tileB, {row, bCol});
+        k.store(regs[r], tileB, {k.c(0), row, bCol});
       else
-        k.vectorStore(regs[r], tileB, {row, bCol});
+        k.vectorStore(regs[r], tileB, {k.c(0), row, bCol});
     }
   };
   // cp.async of the A slice at c0 into buffer `buf`: each thread copies
   // 16-byte pieces; pieces past C are zero-filled (source size 0) and rows
   // past O are clamped to row 0 (their outputs are never stored).
-  Value aPiece = k.rem(tid, kK / vec), aPieceRow0 = k.div(tid, kK / vec);
-  int64_t aPieceRowStep = threads / (kK / vec);
-  auto copyA = [&](Value c0, Value buf) {
-    Value col = k.mul(aPiece, vec);
-    Value ch = k.add(c0, col);
-    Value chOk = k.lt(ch, s.c);
-    Value chSafe = k.sel(chOk, ch, k.c(0));
+  // A thread copies pieces tid, tid + threads, ...: where a row's pieces
+  // divide the threads (every slice but a whole-K one of, say, 96 channels),
+  // always the same column on rows `threads / piecesPerRow` apart.
+  const int64_t aPiecesPerRow = kK / vec;
+  const bool aFixedColumn = threads % aPiecesPerRow == 0;
+  Value aPiece = k.rem(tid, aPiecesPerRow),
+        aPieceRow0 = k.div(tid, aPiecesPerRow);
+  const int64_t aPieceRowStep = threads / aPiecesPerRow;
+  // With `live` false (a ring slice past the block's K chunk) every piece is
+  // zero-filled and nothing is read.
+  auto copyATokens = [&](Value c0, Value buf, Value live) {
+    auto channel = [&](Value piece) {
+      Value col = k.mul(piece, vec);
+      Value ch = k.add(c0, col);
+      Value chOk = k.lt(ch, s.c);
+      if (live)
+        chOk = k.both(chOk, live);
+      return std::make_tuple(col, chOk, k.sel(chOk, ch, k.c(0)));
+    };
+    Value col, chOk, chSafe;
+    std::tie(col, chOk, chSafe) = channel(aPiece);
     SmallVector<Value> tokens;
     for (int64_t r = 0; r < aCopiesPerThread; ++r) {
       Value row = k.add(aPieceRow0, r * aPieceRowStep);
+      if (!aFixedColumn) {
+        Value q = k.add(tid, r * threads);
+        row = k.div(q, aPiecesPerRow);
+        std::tie(col, chOk, chSafe) = channel(k.rem(q, aPiecesPerRow));
+      }
       Value o = k.add(o0, row);
       Value ok = k.both(chOk, k.lt(o, s.oc));
       Value oSafe = k.sel(ok, o, k.c(0));
@@ -859,13 +985,49 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
           b.getIndexAttr(vec), srcElements,
           /*bypassL1=*/b.getUnitAttr()));
     }
+    return tokens;
+  };
+  auto commitGroup = [&](ValueRange tokens) -> Value {
     return nvgpu::DeviceAsyncCreateGroupOp::create(
         b, nvgpu::DeviceAsyncTokenType::get(ctx), tokens);
+  };
+  auto copyA = [&](Value c0, Value buf) {
+    return commitGroup(copyATokens(c0, buf, Value()));
+  };
+  // cp.async of the B slice at c0 into ring buffer `buf`: pieces of pieceB
+  // pixels, which never straddle two images (P % pieceB == 0); pieces past C,
+  // past the columns or not `live` are zero-filled from a clamped source.
+  // Only 16-byte copies may bypass L1 (cp.async.cg).
+  const int64_t bPiecesPerRow = pieceB ? tn / pieceB : 1;
+  Value bPiece = k.rem(tid, bPiecesPerRow),
+        bPieceRow0 = k.div(tid, bPiecesPerRow);
+  const int64_t bPieceRowStep = threads / bPiecesPerRow;
+  auto copyBTokens = [&](Value c0, Value buf, Value live) {
+    Value col = k.mul(bPiece, pieceB);
+    Value j = k.add(k.mul(blockCol, tn), col);
+    Value colOk = k.both(k.lt(j, cols), live);
+    Value js = k.sel(colOk, j, k.c(0));
+    Value img = k.div(js, p), px = k.rem(js, p);
+    SmallVector<Value> tokens;
+    for (int64_t r = 0; r < kK / bPieceRowStep; ++r) {
+      Value row = k.add(bPieceRow0, r * bPieceRowStep);
+      Value ch = k.add(c0, row);
+      Value ok = k.both(colOk, k.lt(ch, s.c));
+      Value chSafe = k.sel(ok, ch, k.c(0));
+      Value srcElements = k.sel(ok, k.c(pieceB), k.c(0));
+      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+          b, nvgpu::DeviceAsyncTokenType::get(ctx), tileB,
+          ValueRange{buf, row, col}, in, ValueRange{img, chSafe, px},
+          b.getIndexAttr(pieceB), srcElements,
+          /*bypassL1=*/pieceB * operandBytes == 16 ? b.getUnitAttr()
+                                                   : UnitAttr()));
+    }
+    return tokens;
   };
 
   // The warp's MMAs of one staged slice (A in buffer `buf`), over its part
   // of the slice, into its 2 x 4 accumulator fragments [mi][ni].
-  auto mmaSlice = [&](ValueRange accIn, Value buf) {
+  auto mmaSlice = [&](ValueRange accIn, Value buf, Value bBuf) {
     SmallVector<Value> acc(accIn.begin(), accIn.end());
     for (int64_t kk = 0; kk < kWarp; kk += kStep) {
       Value ks = k.add(kWarp0, kk);
@@ -899,14 +1061,14 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
           // fragment's 8 columns.
           bFrag.push_back(nvgpu::LdMatrixOp::create(
               b, VectorType::get({2, 2}, operand), tileB,
-              ValueRange{k.add(lane16, ks), colB},
+              ValueRange{bBuf, k.add(lane16, ks), colB},
               /*transpose=*/true, /*numTiles=*/2));
           continue;
         }
         colB = k.add(colB, group);
         Value rowB = k.add(t, ks);
-        SmallVector<Value> e = {k.load(tileB, {rowB, colB}),
-                                k.load(tileB, {k.add(rowB, 4), colB})};
+        SmallVector<Value> e = {k.load(tileB, {bBuf, rowB, colB}),
+                                k.load(tileB, {bBuf, k.add(rowB, 4), colB})};
         bFrag.push_back(vector::FromElementsOp::create(
             b, VectorType::get({2, 1}, operand), e));
       }
@@ -943,7 +1105,6 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       break;
     }
   auto stageFragments = [&](Element element) {
-    Value tileC = func.getWorkgroupAttributions()[2];
     for (int64_t mi = 0; mi < 2; ++mi)
       for (int64_t i = 0; i < 2; ++i) {
         Value row = fragRow(mi, i);
@@ -956,7 +1117,6 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       }
   };
   auto copyOut = [&](Value j0) {
-    Value tileC = func.getWorkgroupAttributions()[2];
     const int64_t vectorsPerRow = tn / ov;
     Value col = k.mul(k.rem(tid, vectorsPerRow), ov);
     Value row0 = k.div(tid, vectorsPerRow);
@@ -1052,7 +1212,6 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     if (wk == 1) {
       fragments(own);
     } else {
-      Value partials = func.getWorkgroupAttributions().back();
       Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kw,
                                           k.c(0));
       Value other = k.sub(kw, k.c(1));
@@ -1112,15 +1271,52 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
              SmallVector<Value> next = loadB(k.c(0), bColumn(k.add(j0, tn)));
              // The epilogue's barrier also orders this tile's reads of
              // tileB and tileC before the next iteration's writes.
-             epilogue(mmaSlice(zeros, k.c(0)), j0);
+             epilogue(mmaSlice(zeros, k.c(0), k.c(0)), j0);
              return next;
            });
     return launch;
   }
 
+  Value j0 = k.mul(blockCol, tn);
+  if (asyncB) {
+    // The ring: slice i is in buffer i % stages. Before slice i is
+    // multiplied, the block waits for its copies (at most stages - 2 younger
+    // groups still in flight) and on one barrier, after which every warp is
+    // done with slice i - 1; only then is slice i + stages - 1 started, into
+    // slice i - 1's buffer. Slices past the chunk copy nothing.
+    // nvgpu.device_async_wait counts groups, whatever its token: the loop
+    // waits through the prologue's.
+    Value kEnd = k.add(kBegin, chunk);
+    auto copySlice = [&](Value c0, Value buf) {
+      Value live = k.lt(c0, kEnd);
+      SmallVector<Value> tokens = copyATokens(c0, buf, live);
+      llvm::append_range(tokens, copyBTokens(c0, buf, live));
+      return commitGroup(tokens);
+    };
+    Value inFlight;
+    for (int64_t st = 0; st + 1 < stages; ++st)
+      inFlight = copySlice(k.add(kBegin, st * kK), k.c(st));
+    SmallVector<Value> acc =
+        k.loop(0, chunk, kK, zeros, [&](Value kOff, ValueRange accIn) {
+          Value slice = k.div(kOff, kK);
+          nvgpu::DeviceAsyncWaitOp::create(b, inFlight,
+                                           b.getI32IntegerAttr(stages - 2));
+          gpu::BarrierOp::create(b);
+          copySlice(k.add(k.add(kBegin, kOff), (stages - 1) * kK),
+                    k.rem(k.add(slice, stages - 1), stages));
+          Value buf = k.rem(slice, stages);
+          return mmaSlice(accIn, buf, buf);
+        });
+    // The epilogue's tiles alias the ring: every copy (the trailing empty
+    // ones included) must have landed and every warp be done reading.
+    nvgpu::DeviceAsyncWaitOp::create(b, inFlight, b.getI32IntegerAttr(0));
+    gpu::BarrierOp::create(b);
+    epilogue(acc, j0);
+    return launch;
+  }
+
   // K in slices: the next slice's A is in flight by cp.async (double
   // buffered) and its B in registers while this one is multiplied.
-  Value j0 = k.mul(blockCol, tn);
   BColumn colB = bColumn(j0);
   auto loadSlices = [&](Value c0) {
     SmallVector<Value> regs;
@@ -1153,7 +1349,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     gpu::BarrierOp::create(b);
     // Prefetch the next slices (masked to zeros past C) before the MMAs.
     SmallVector<Value> nextRegs = loadSlices(k.add(c0, kK));
-    SmallVector<Value> acc = mmaSlice(a.take_front(8), buf);
+    SmallVector<Value> acc = mmaSlice(a.take_front(8), buf, k.c(0));
     gpu::BarrierOp::create(b);
     acc.append(nextRegs);
     return acc;

@@ -51,6 +51,10 @@ struct GemmTuning {
   int64_t warpsPerSM;      // K is shared, then split, until there are these
   int64_t tileBlocksPerSM; // shallow layers loop over tiles down to these
   int64_t warpKSteps;      // mma k-steps a warp may take per K slice
+  int64_t asyncStages;      // K slices in the cp.async ring (1: no ring)
+  int64_t asyncMinK;        // the ring only from this many input channels on
+  int64_t asyncBlocksPerSM; // blocksPerSM of the layers on the ring
+  int64_t singleSliceK;     // f16/bf16 K up to this many channels: one slice
   int64_t sms = 132;       // an H100's
 };
 
@@ -151,9 +155,15 @@ struct MmaGemmPlan {
   /// Several blocks add into each output (a pooled or split-K epilogue): the
   /// output must be float32 and zeroed before the launch.
   bool accumulates;
+  /// K slices of both operands in flight by cp.async (1: the activations
+  /// through registers), B copied in pieces of pieceB pixels.
+  int64_t stages, pieceB;
 };
+/// `halfInput`: the activations arrive in the (16-bit) operand type, so that
+/// they can be copied to shared memory as they are.
 MmaGemmPlan planMmaGemm(const ConvShape &s, nn::Activation act, bool pooled,
-                        Precision precision, const GemmTuning &tuning);
+                        Precision precision, const GemmTuning &tuning,
+                        bool halfInput);
 
 /// Whether a direct convolution's filter is small and dense enough to be
 /// compiled into the kernel (every thread then computes all its channels).

@@ -293,7 +293,7 @@ void GraphLowering::planStorage() {
       result = half ? Type(half) : f32;
       if (half && conv.isOneByOne() &&
           planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision,
-                      tuning)
+                      tuning, storageType.lookup(conv.getInput()) == half)
               .accumulates)
         result = f32;
     } else if (isa<nn::FusedExpandDepthwiseOp>(op)) {
@@ -705,14 +705,18 @@ void ConvertNNToGPUPass::runOnOperation() {
     return signalPassFailure();
   }
   if (gemmWarpsPerSM < 1 || gemmBlocksPerSM < 1 || gemmTileBlocksPerSM < 1 ||
-      gemmWarpKSteps < 1) {
+      gemmWarpKSteps < 1 || gemmAsyncStages < 1 || gemmAsyncMinK < 1 ||
+      gemmAsyncBlocksPerSM < 1 || gemmSingleSliceK < 0) {
     emitError(module.getLoc(), "gemm-warps-per-sm, gemm-blocks-per-sm, "
-                               "gemm-tile-blocks-per-sm and gemm-warp-k-steps "
-                               "must be positive");
+                               "gemm-tile-blocks-per-sm, gemm-warp-k-steps, "
+                               "gemm-async-stages, gemm-async-min-k and "
+                               "gemm-async-blocks-per-sm must be positive, "
+                               "gemm-single-slice-k not negative");
     return signalPassFailure();
   }
-  GemmTuning tuning{gemmBlocksPerSM, gemmWarpsPerSM, gemmTileBlocksPerSM,
-                    gemmWarpKSteps};
+  GemmTuning tuning{gemmBlocksPerSM,  gemmWarpsPerSM, gemmTileBlocksPerSM,
+                    gemmWarpKSteps,   gemmAsyncStages, gemmAsyncMinK,
+                    gemmAsyncBlocksPerSM, gemmSingleSliceK};
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
                          dependentLaunch, tuning);
   if (failed(lowering.run()))
