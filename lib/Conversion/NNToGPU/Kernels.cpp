@@ -954,6 +954,18 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   Value aPiece = k.rem(tid, aPiecesPerRow),
         aPieceRow0 = k.div(tid, aPiecesPerRow);
   const int64_t aPieceRowStep = threads / aPiecesPerRow;
+  // One cp.async of `elements` operands, zero-filled (source size 0) where
+  // not `ok`; only 16-byte copies may bypass L1 (cp.async.cg).
+  auto copyPiece = [&](Value dst, ValueRange dstIdx, Value src,
+                       ValueRange srcIdx, int64_t elements, Value ok) {
+    Value srcElements = k.sel(ok, k.c(elements), k.c(0));
+    bool cg = elements * (half ? 2 : 4) == 16;
+    return nvgpu::DeviceAsyncCopyOp::create(
+               b, nvgpu::DeviceAsyncTokenType::get(ctx), dst, dstIdx, src,
+               srcIdx, b.getIndexAttr(elements), srcElements,
+               /*bypassL1=*/cg ? b.getUnitAttr() : UnitAttr())
+        .getResult();
+  };
   // With `live` false (a ring slice past the block's K chunk) every piece is
   // zero-filled and nothing is read.
   auto copyATokens = [&](Value c0, Value buf, Value live) {
@@ -977,13 +989,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       }
       Value o = k.add(o0, row);
       Value ok = k.both(chOk, k.lt(o, s.oc));
-      Value oSafe = k.sel(ok, o, k.c(0));
-      Value srcElements = k.sel(ok, k.c(vec), k.c(0));
-      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-          b, nvgpu::DeviceAsyncTokenType::get(ctx), tileA,
-          ValueRange{buf, row, col}, filter, ValueRange{oSafe, chSafe},
-          b.getIndexAttr(vec), srcElements,
-          /*bypassL1=*/b.getUnitAttr()));
+      tokens.push_back(copyPiece(tileA, {buf, row, col}, filter,
+                                 {k.sel(ok, o, k.c(0)), chSafe}, vec, ok));
     }
     return tokens;
   };
@@ -997,7 +1004,6 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   // cp.async of the B slice at c0 into ring buffer `buf`: pieces of pieceB
   // pixels, which never straddle two images (P % pieceB == 0); pieces past C,
   // past the columns or not `live` are zero-filled from a clamped source.
-  // Only 16-byte copies may bypass L1 (cp.async.cg).
   const int64_t bPiecesPerRow = pieceB ? tn / pieceB : 1;
   Value bPiece = k.rem(tid, bPiecesPerRow),
         bPieceRow0 = k.div(tid, bPiecesPerRow);
@@ -1013,14 +1019,9 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       Value row = k.add(bPieceRow0, r * bPieceRowStep);
       Value ch = k.add(c0, row);
       Value ok = k.both(colOk, k.lt(ch, s.c));
-      Value chSafe = k.sel(ok, ch, k.c(0));
-      Value srcElements = k.sel(ok, k.c(pieceB), k.c(0));
-      tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-          b, nvgpu::DeviceAsyncTokenType::get(ctx), tileB,
-          ValueRange{buf, row, col}, in, ValueRange{img, chSafe, px},
-          b.getIndexAttr(pieceB), srcElements,
-          /*bypassL1=*/pieceB * operandBytes == 16 ? b.getUnitAttr()
-                                                   : UnitAttr()));
+      tokens.push_back(copyPiece(tileB, {buf, row, col}, in,
+                                 {img, k.sel(ok, ch, k.c(0)), px}, pieceB,
+                                 ok));
     }
     return tokens;
   };
