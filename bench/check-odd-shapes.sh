@@ -6,6 +6,8 @@
 #   build/bin/ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output DIR/ref.npy
 #   for p in fp32 tf32 f16 bf16; do build/bin/ptxnet-compile DIR/odd.mlir --precision $p -o DIR/odd_$p; done
 # Then: bench/check-odd-shapes.sh DIR   (exit code 1 if any program fails)
+# The same for the cp.async ring graph: make_graph.py --graph ring writes
+# DIR/ring.mlir instead (evaluate and compile that, naming the programs odd_*).
 set -uo pipefail
 DIR=${1:?usage: check-odd-shapes.sh DIR}
 status=0
