@@ -662,14 +662,23 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
       ceilDiv(s.oc, plan.tileRows()) * ceilDiv(cols, plan.tileCols());
   int64_t warps = tiles * plan.wm * plan.wn;
   // The shared memory of a shape, counted for the largest case (A double
-  // buffered, a float32 output tile), must stay within the 48 KB of static
-  // shared memory.
+  // buffered unless staged once, a float32 output tile), must stay within
+  // the 48 KB of static shared memory.
   const int64_t operandBytes = half ? 2 : 4;
-  auto sharedBytes = [&](int64_t wk, int64_t warpK) {
+  auto sharedBytes = [&](int64_t wk, int64_t warpK, int64_t buffersA = 2) {
     int64_t tm = plan.tileRows(), tn = plan.tileCols(), slice = warpK * wk;
-    return 2 * tm * (slice + 8) * operandBytes +
+    return buffersA * tm * (slice + 8) * operandBytes +
            slice * (tn + 8) * operandBytes + tm * (tn + 4) * 4 +
            (wk - 1) * tm * (tn + 4) * 4;
+  };
+  // Layers with all of K in one slice run through this many column tiles
+  // per block, so that each tile's loads overlap the previous tile's MMAs
+  // and stores; about tileBlocksPerSM blocks per SM remain. (Pooled outputs
+  // accumulate: one tile per block.)
+  auto columnTilesPerBlock = [&] {
+    return pooled ? 1
+                  : std::clamp<int64_t>(
+                        tiles / (tuning.tileBlocksPerSM * tuning.sms), 1, 8);
   };
   // Shallow f16/bf16 layers (K more than one round but at most
   // tuning.singleSliceK channels) take all of K in one slice, as the
@@ -683,14 +692,9 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // the register path assumes the threads hold whole rows of it.)
   if (half && wholeK > warpSlice && wholeK <= tuning.singleSliceK &&
       s.c % 8 == 0) {
-    const int64_t tm = plan.tileRows(), tn = plan.tileCols();
     const int64_t threads = 32 * plan.wm * plan.wn;
-    const bool columnTiles =
-        !pooled && tiles >= 2 * tuning.tileBlocksPerSM * tuning.sms;
-    const int64_t buffersA = columnTiles ? 1 : 2;
-    if ((tm * (wholeK / 8)) % threads == 0 &&
-        buffersA * tm * (wholeK + 8) * operandBytes +
-                wholeK * (tn + 8) * operandBytes + tm * (tn + 4) * 4 <=
+    if ((plan.tileRows() * (wholeK / 8)) % threads == 0 &&
+        sharedBytes(1, wholeK, columnTilesPerBlock() > 1 ? 1 : 2) <=
             48 * 1024)
       warpSlice = wholeK;
   }
@@ -725,12 +729,10 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   plan.splitK = ceilDiv(s.c, plan.chunk);
   plan.accumulates = pooled || plan.splitK > 1;
   // Shallow layers (all of K in one slice) run through several column tiles
-  // per block, so that each tile's loads overlap the previous tile's MMAs and
-  // stores; about tileBlocksPerSM blocks per SM remain.
+  // per block.
   plan.tilesPerBlock = 1;
   if (!plan.accumulates && plan.wk == 1 && s.c <= plan.kSlice)
-    plan.tilesPerBlock = std::clamp<int64_t>(
-        tiles / (tuning.tileBlocksPerSM * tuning.sms), 1, 8);
+    plan.tilesPerBlock = columnTilesPerBlock();
   // The ring: as many slices as 48 KB hold (at least 2), each an A slice
   // (rows padded by 8 halves) and a B slice (likewise); the epilogue's tiles
   // alias it (counted here with a float32 output tile), and B goes in pieces
@@ -822,13 +824,12 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   const int64_t stageBytesB = align16(kK * padB * operandBytes);
   const int64_t tileCBytes = stageOutput ? align16(tm * padC * outBytes) : 0;
   const int64_t epilogueBytes = tileCBytes + (wk - 1) * tm * (tn + 4) * 4;
-  auto ringBytes = [&](int64_t stages) {
-    return std::max(stages * (stageBytesA + stageBytesB), epilogueBytes);
-  };
+  const int64_t ringBytes =
+      std::max(stages * (stageBytesA + stageBytesB), epilogueBytes);
   SmallVector<Type> workgroup;
   if (asyncB) {
-    workgroup.push_back(workgroupMemref(ctx, {ringBytes(stages)},
-                                        IntegerType::get(ctx, 8)));
+    workgroup.push_back(
+        workgroupMemref(ctx, {ringBytes}, IntegerType::get(ctx, 8)));
   } else {
     // A is double-buffered for a K loop, staged once for column tiles.
     const int64_t buffersA = asyncA && plan.tilesPerBlock == 1 ? 2 : 1;
@@ -959,7 +960,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   auto copyPiece = [&](Value dst, ValueRange dstIdx, Value src,
                        ValueRange srcIdx, int64_t elements, Value ok) {
     Value srcElements = k.sel(ok, k.c(elements), k.c(0));
-    bool cg = elements * (half ? 2 : 4) == 16;
+    bool cg = elements * operandBytes == 16;
     return nvgpu::DeviceAsyncCopyOp::create(
                b, nvgpu::DeviceAsyncTokenType::get(ctx), dst, dstIdx, src,
                srcIdx, b.getIndexAttr(elements), srcElements,
