@@ -1,5 +1,6 @@
 // RUN: ptxnet-opt %s --convert-nn-to-gpu=precision=tf32 | FileCheck %s
 // RUN: ptxnet-opt %s --convert-nn-to-gpu=precision=tf32 --ptxnet-gpu-to-binary | FileCheck %s --check-prefix=PTX
+// RUN: ptxnet-opt %s --convert-nn-to-gpu=precision=tf32 --ptxnet-gpu-to-binary=short-shared-pointers=1 | FileCheck %s --check-prefix=SHORT
 
 // The filter is packed rounded to tf32, to nearest: 0.1 (0x3DCCCCCD as f32)
 // is stored as 0x3DCCC000 (little-endian 00C0CC3D); the bias stays f32.
@@ -52,6 +53,9 @@
 
 // (The PTX is one escaped string: \09 is a tab.)
 // PTX: cp.async.cg.shared.global [%rd{{[0-9]+}}], [%rd{{[0-9]+}}], 16, %r{{[0-9]+}};
+// With short-shared-pointers the copy's shared destination is a 32-bit
+// register, its global source still 64-bit.
+// SHORT: cp.async.cg.shared.global [%r{{[0-9]+}}], [%rd{{[0-9]+}}], 16, %r{{[0-9]+}};
 // PTX: cp.async.commit_group;
 // PTX: cp.async.wait_group \091;
 // PTX: cvt.rna.tf32.f32

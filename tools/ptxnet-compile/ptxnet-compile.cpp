@@ -93,6 +93,12 @@ static cl::opt<bool> dependentLaunch(
              "has no such launch"),
     cl::init(true), cl::cat(category));
 static cl::OptionCategory tuning("ptxnet-compile tuning options");
+static cl::opt<bool> shortSharedPointers(
+    "short-shared-pointers",
+    cl::desc("32-bit shared-memory addresses in the PTX (fewer instructions "
+             "in the GEMM loops; measured 2.4% slower at batch 10 and 0.8% "
+             "faster at batch 64 on an H200, so off by default)"),
+    cl::init(false), cl::cat(tuning));
 static cl::opt<int64_t> gemmBlocksPerSM(
     "gemm-blocks-per-sm",
     cl::desc("Tensor-core GEMM tiles shrink until there are this many blocks "
@@ -296,6 +302,7 @@ int main(int argc, char **argv) {
   PassManager binary(&context);
   GPUPipelineOptions gpuOptions;
   gpuOptions.chip = chip;
+  gpuOptions.shortSharedPointers = shortSharedPointers;
   buildGPUToBinaryPipeline(binary, gpuOptions);
   if (failed(binary.run(*module)))
     return 1;

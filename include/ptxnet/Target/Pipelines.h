@@ -18,6 +18,12 @@ struct GPUPipelineOptions : public mlir::PassPipelineOptions<GPUPipelineOptions>
   Option<int> optLevel{*this, "opt-level",
                        llvm::cl::desc("NVPTX backend optimisation level"),
                        llvm::cl::init(3)};
+  Option<bool> shortSharedPointers{
+      *this, "short-shared-pointers",
+      llvm::cl::desc("32-bit shared-memory addresses in the PTX (the NVPTX "
+                     "backend's nvptx-short-ptr); off by default: measured "
+                     "mixed on EfficientNet-B1 (bench/RESULTS.md)"),
+      llvm::cl::init(false)};
 };
 
 /// The upstream passes from gpu/scf/memref (as convert-nn-to-gpu leaves them)

@@ -782,12 +782,21 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   const int64_t padA = kK + (half ? 8 : 4), padB = tn + 8;
   const int64_t wk = plan.wk, threads = plan.threads();
   const int64_t kWarp = kK / wk; // the part of a slice one warp multiplies
-  // The filter slice goes by cp.async in 16-byte pieces when its rows allow
-  // (C a multiple of the piece, a filter stored in the operand type, and a
-  // whole number of pieces per thread).
-  const int64_t vec = 16 / (half ? 2 : 4);
-  const bool asyncA = s.c % vec == 0 && types.filter == operand &&
+  // The filter slice goes by cp.async in pieces of vec operands, the largest
+  // of 16, 8 or 4 bytes that C is a multiple of (every piece then lies within
+  // one row, aligned), when the filter is stored in the operand type and each
+  // thread gets whole pieces. (Through registers, a small block's A and B
+  // slices held across the MMAs ran ptxas out of registers.)
+  int64_t vec = 0;
+  for (int64_t bytes : {16, 8, 4})
+    if (s.c % (bytes / (half ? 2 : 4)) == 0) {
+      vec = bytes / (half ? 2 : 4);
+      break;
+    }
+  const bool asyncA = vec && types.filter == operand &&
                       (tm * (kK / vec)) % threads == 0;
+  if (!asyncA)
+    vec = 16 / (half ? 2 : 4);
   // B is staged in vectors of bv pixels (up to 16 bytes) when they never
   // straddle two images (P % bv == 0) and every thread gets whole rows.
   const int64_t inBytes = types.in.getIntOrFloatBitWidth() / 8;
