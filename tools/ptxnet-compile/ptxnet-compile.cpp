@@ -141,6 +141,12 @@ static cl::opt<int64_t> gemmSingleSliceK(
              "channels stage all of K at once and loop over column tiles; 0: "
              "never (default 160)"),
     cl::init(ConvertNNToGPUOptions().gemmSingleSliceK), cl::cat(tuning));
+static cl::opt<int64_t> linearMmaMinBatch(
+    "linear-mma-min-batch",
+    cl::desc("tf32/f16/bf16: the linear layer runs as the tensor-core GEMM "
+             "from this batch size on, on CUDA cores below; 0: never (the "
+             "default: measured slower on an H200)"),
+    cl::init(ConvertNNToGPUOptions().linearMmaMinBatch), cl::cat(tuning));
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to write (default: exe)"),
     cl::values(clEnumValN(Emit::fused, "fused", "nn graph after fusion"),
@@ -212,11 +218,12 @@ int main(int argc, char **argv) {
                    << *option << "\n";
       return 1;
     }
-  if (gemmSingleSliceK < 0) {
-    llvm::errs() << "error: --gemm-single-slice-k must not be negative, got "
-                 << gemmSingleSliceK << "\n";
-    return 1;
-  }
+  for (cl::opt<int64_t> *option : {&gemmSingleSliceK, &linearMmaMinBatch})
+    if (*option < 0) {
+      llvm::errs() << "error: --" << option->ArgStr
+                   << " must not be negative, got " << *option << "\n";
+      return 1;
+    }
 
   // Programmatic dependent launch (griddepcontrol) needs sm_90.
   const bool dependent = dependentLaunch && chip != "sm_89";
@@ -293,6 +300,7 @@ int main(int argc, char **argv) {
   toGpu.gemmAsyncMinK = gemmAsyncMinK;
   toGpu.gemmAsyncBlocksPerSM = gemmAsyncBlocksPerSM;
   toGpu.gemmSingleSliceK = gemmSingleSliceK;
+  toGpu.linearMmaMinBatch = linearMmaMinBatch;
   lower.addPass(createConvertNNToGPU(toGpu));
   if (failed(lower.run(*module)))
     return 1;

@@ -80,7 +80,15 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
            "f16/bf16 tensor-core GEMMs over at most this many input channels "
            "stage all of K in one slice (where shared memory holds it) and "
            "run each block through several column tiles; 0 keeps a K loop "
-           "over 32-channel slices">
+           "over 32-channel slices">,
+    Option<"linearMmaMinBatch", "linear-mma-min-batch", "int64_t",
+           /*default=*/"0",
+           "tf32/f16/bf16: linear layers over a flattened input run as the "
+           "tensor-core GEMM (a 1x1 convolution over a 1x1 map, the batch as "
+           "its columns, K split over blocks) from this batch size on, below "
+           "it on CUDA cores (a weight stream per warp); 0, the default: "
+           "never (EfficientNet-B1's 1280 -> 1000 layer measured 1-7% slower "
+           "end to end at batch 1 to 64 on an H200, bench/RESULTS.md)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

@@ -219,6 +219,16 @@ struct KB {
     scf::YieldOp::create(b, next);
     return SmallVector<Value>(forOp.getResults());
   }
+  /// The same loop unrolled (constant induction values): the loads of all
+  /// iterations can then be in flight together.
+  SmallVector<Value>
+  unrolledLoop(int64_t lb, int64_t ub, int64_t step, ValueRange init,
+               llvm::function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    SmallVector<Value> state(init.begin(), init.end());
+    for (int64_t iv = lb; iv < ub; iv += step)
+      state = body(c(iv), state);
+    return state;
+  }
   void loop(int64_t lb, int64_t ub, int64_t step,
             llvm::function_ref<void(Value)> body) {
     loop(lb, ub, step, ValueRange{}, [&](Value iv, ValueRange) {
@@ -1865,39 +1875,69 @@ KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
   // warp reduces one channel, lanes reading consecutive positions
   // (coalesced); otherwise a thread handles one channel.
   float scale = prologue == nn::Prologue::global_avg_pool ? 1.0f / r : 1.0f;
-  for (int64_t i = 0; i < images; ++i) {
-    Value img = k.add(img0, i);
-    Value imgOk = k.lt(img, n);
-    Value imgSafe = k.sel(imgOk, img, k.c(0));
-    if (r >= 32) {
-      k.loop(0, kDim, kWarps, [&](Value base) {
-        Value ch = k.add(base, warp);
-        Value chOk = k.lt(ch, kDim);
-        Value partial = k.loop(0, ceilDiv(r, 32) * 32, 32, {k.f(0.0f)},
-                               [&](Value q0, ValueRange a) {
-                                 Value q = k.add(q0, lane);
-                                 Value ok = k.both(k.both(chOk, imgOk),
-                                                   k.lt(q, r));
-                                 Value v = k.maskedLoad(ok, in,
-                                                        {imgSafe, ch, q});
-                                 return SmallVector<Value>{k.fadd(a[0], v)};
-                               })[0];
-        Value sum = warpSum(b, k, partial);
-        k.ifThen(chOk, [&] {
-          k.store(k.fmul(sum, k.f(scale)), rows, {k.c(i), ch});
+  // A flattened input: each thread's loads of every image and channel chunk
+  // are issued before any of their stores, so that they are in flight
+  // together (a load-store loop waits out one latency per chunk), as long as
+  // they are few enough to hold in registers.
+  const int64_t chunks = ceilDiv(kDim, threads);
+  if (r == 1 && images * chunks <= 32) {
+    SmallVector<Value> values;
+    for (int64_t i = 0; i < images; ++i) {
+      Value img = k.add(img0, i);
+      Value imgOk = k.lt(img, n);
+      Value imgSafe = k.sel(imgOk, img, k.c(0));
+      for (int64_t q = 0; q < chunks; ++q) {
+        Value ch = k.add(tid, q * threads);
+        Value ok = k.both(imgOk, k.lt(ch, kDim));
+        values.push_back(k.maskedLoad(ok, in, {imgSafe, ch, k.c(0)}));
+      }
+    }
+    for (int64_t i = 0; i < images; ++i)
+      for (int64_t q = 0; q < chunks; ++q) {
+        Value ch = k.add(tid, q * threads);
+        auto store = [&] {
+          k.store(values[i * chunks + q], rows, {k.c(i), ch});
+        };
+        if ((q + 1) * threads <= kDim)
+          store();
+        else
+          k.ifThen(k.lt(ch, kDim), store);
+      }
+  } else {
+    for (int64_t i = 0; i < images; ++i) {
+      Value img = k.add(img0, i);
+      Value imgOk = k.lt(img, n);
+      Value imgSafe = k.sel(imgOk, img, k.c(0));
+      if (r >= 32) {
+        k.loop(0, kDim, kWarps, [&](Value base) {
+          Value ch = k.add(base, warp);
+          Value chOk = k.lt(ch, kDim);
+          Value partial =
+              k.loop(0, ceilDiv(r, 32) * 32, 32, {k.f(0.0f)},
+                     [&](Value q0, ValueRange a) {
+                       Value q = k.add(q0, lane);
+                       Value ok = k.both(k.both(chOk, imgOk), k.lt(q, r));
+                       Value v = k.maskedLoad(ok, in, {imgSafe, ch, q});
+                       return SmallVector<Value>{k.fadd(a[0], v)};
+                     })[0];
+          Value sum = warpSum(b, k, partial);
+          k.ifThen(chOk, [&] {
+            k.store(k.fmul(sum, k.f(scale)), rows, {k.c(i), ch});
+          });
         });
-      });
-    } else {
-      k.loop(0, ceilDiv(kDim, threads) * threads, threads, [&](Value base) {
-        Value ch = k.add(base, tid);
-        k.ifThen(k.lt(ch, kDim), [&] {
-          Value sum = k.loop(0, r, 1, {k.f(0.0f)}, [&](Value q, ValueRange a) {
-            Value v = k.maskedLoad(imgOk, in, {imgSafe, ch, q});
-            return SmallVector<Value>{k.fadd(a[0], v)};
-          })[0];
-          k.store(k.fmul(sum, k.f(scale)), rows, {k.c(i), ch});
+      } else {
+        k.loop(0, ceilDiv(kDim, threads) * threads, threads, [&](Value base) {
+          Value ch = k.add(base, tid);
+          k.ifThen(k.lt(ch, kDim), [&] {
+            Value sum =
+                k.loop(0, r, 1, {k.f(0.0f)}, [&](Value q, ValueRange a) {
+                  Value v = k.maskedLoad(imgOk, in, {imgSafe, ch, q});
+                  return SmallVector<Value>{k.fadd(a[0], v)};
+                })[0];
+            k.store(k.fmul(sum, k.f(scale)), rows, {k.c(i), ch});
+          });
         });
-      });
+      }
     }
   }
   gpu::BarrierOp::create(b);
@@ -1922,9 +1962,16 @@ KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
       break;
     }
   SmallVector<Value> init(images * kOutputsPerWarp, k.f(0.0f));
-  SmallVector<Value> partial = k.loop(
-      0, ceilDiv(kDim, 32 * lv) * 32 * lv, 32 * lv, init,
-      [&](Value base, ValueRange a) {
+  // A short loop (up to 8 rounds: K of 2048 halves) is unrolled, so that
+  // all of a lane's weight loads are in flight at once.
+  const int64_t rounds = ceilDiv(kDim, 32 * lv);
+  auto kLoop = [&](auto body) {
+    return rounds <= 8
+               ? k.unrolledLoop(0, rounds * 32 * lv, 32 * lv, init, body)
+               : k.loop(0, rounds * 32 * lv, 32 * lv, init, body);
+  };
+  SmallVector<Value> partial =
+      kLoop([&](Value base, ValueRange a) -> SmallVector<Value> {
         Value kk = k.add(base, k.mul(lane, lv));
         Value ok = k.lt(kk, kDim);
         SmallVector<SmallVector<Value>> xs;

@@ -116,11 +116,11 @@ struct ConvertNNToGPUPass
 class GraphLowering {
 public:
   GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
-                Precision precision, bool dependentLaunch,
-                GemmTuning tuning)
+                Precision precision, bool dependentLaunch, GemmTuning tuning,
+                int64_t linearMmaMinBatch)
       : module(module), graph(graph), builder(module.getContext()),
-        precision(precision), dependentLaunch(dependentLaunch),
-        tuning(tuning) {
+        precision(precision), dependentLaunch(dependentLaunch), tuning(tuning),
+        linearMmaMinBatch(linearMmaMinBatch) {
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
@@ -135,6 +135,9 @@ private:
   /// f16 and bf16 programs run an expand + depthwise pair's expand on tensor
   /// cores where the kernel supports its shape.
   bool expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const;
+  /// tf32, f16 and bf16 programs run a linear layer over a flattened input
+  /// as the tensor-core GEMM, from linear-mma-min-batch images on.
+  bool linearOnTensorCores(nn::FusedLinearOp linear) const;
   /// How `op`'s kernel reads the weight `operand`: f16 or bf16 in 16-bit
   /// tensor-core kernels, tf32 (packed rounded, stored as f32) for tf32 GEMM
   /// filters, f32 otherwise.
@@ -162,6 +165,7 @@ private:
     return cast<MemRefType>(view.getType()).getElementType();
   }
   void launch(const KernelLaunch &kernel, ValueRange args, Location loc);
+  void zeroOutput(Value view, Location loc);
   std::string kernelName(StringRef kind);
   LogicalResult lowerOp(Operation *op);
 
@@ -171,6 +175,7 @@ private:
   Precision precision;
   bool dependentLaunch;
   GemmTuning tuning;
+  int64_t linearMmaMinBatch;
 
   gpu::GPUModuleOp kernelModule;
   std::unique_ptr<KernelEmitter> emitter;
@@ -205,6 +210,24 @@ bool GraphLowering::expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const {
   return isHalf(precision) &&
          expandDepthwiseOnTensorCores(expandDepthwiseShape(f),
                                       f.getInput().getType().getDimSize(1));
+}
+
+bool GraphLowering::linearOnTensorCores(nn::FusedLinearOp linear) const {
+  int64_t batch = linear.getInput().getType().getDimSize(0);
+  return precision != Precision::fp32 &&
+         linear.getPrologue() == nn::Prologue::flatten &&
+         linearMmaMinBatch > 0 && batch >= linearMmaMinBatch;
+}
+
+/// A linear layer over a flattened N x K input as a 1x1 convolution of K
+/// channels into M over a 1 x 1 map: the GEMM's columns are then the images.
+static ConvShape linearAsPointwise(nn::FusedLinearOp linear) {
+  auto in = linear.getInput().getType().getShape();
+  int64_t k = 1;
+  for (int64_t d : in.drop_front())
+    k *= d;
+  int64_t m = linear.getWeight().getType().getDimSize(0);
+  return ConvShape{in[0], k, 1, 1, m, k, 1, 1, 1, 1, 1, 1, 0, 0, 1};
 }
 
 LogicalResult GraphLowering::checkSupported() {
@@ -269,8 +292,13 @@ Type GraphLowering::weightType(Operation *op, Value operand) {
       fused && operand == fused.getExpandFilter() && expandOnTensorCores(fused))
     return half;
   if (auto linear = dyn_cast<nn::FusedLinearOp>(op);
-      linear && operand == linear.getWeight() && half)
-    return half;
+      linear && operand == linear.getWeight()) {
+    // On tensor cores the weight is the GEMM's filter, packed as above.
+    if (linearOnTensorCores(linear) && precision == Precision::tf32)
+      return builder.getTF32Type();
+    if (half)
+      return half;
+  }
   return f32;
 }
 
@@ -401,6 +429,17 @@ Value GraphLowering::viewOf(Value tensor, ArrayRef<int64_t> shape) {
               storage(tensor));
 }
 
+/// Pooled and split-K GEMM epilogues add into their (float32) output: it is
+/// zeroed first, on the same token chain.
+void GraphLowering::zeroOutput(Value view, Location loc) {
+  Value zero =
+      arith::ConstantOp::create(builder, loc, builder.getF32FloatAttr(0.0f));
+  token = gpu::MemsetOp::create(builder, loc,
+                                gpu::AsyncTokenType::get(builder.getContext()),
+                                ValueRange{token}, view, zero)
+              .getAsyncToken();
+}
+
 void GraphLowering::launch(const KernelLaunch &kernel, ValueRange args,
                            Location loc) {
   auto dim = [&](ArrayRef<int64_t> xyz) {
@@ -469,16 +508,8 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                                         stringifyPrecision(precision).str() +
                                         suffix),
                              s, conv.getActivation(), pooled, precision, types);
-          if (k.accumulatesOutput) {
-            // Pooled or split-K epilogues add into the output: zero it.
-            Value zero = arith::ConstantOp::create(
-                builder, op->getLoc(), builder.getF32FloatAttr(0.0f));
-            token = gpu::MemsetOp::create(
-                        builder, op->getLoc(),
-                        gpu::AsyncTokenType::get(builder.getContext()),
-                        ValueRange{token}, outView, zero)
-                        .getAsyncToken();
-          }
+          if (k.accumulatesOutput)
+            zeroOutput(outView, op->getLoc());
           launch(k,
                  {viewOf(conv.getInput(), {s.n, s.c, p}), filterView,
                   viewOf(conv.getBias()), outView},
@@ -530,6 +561,24 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         return success();
       })
       .Case<nn::FusedLinearOp>([&](nn::FusedLinearOp linear) -> LogicalResult {
+        if (linearOnTensorCores(linear)) {
+          ConvShape s = linearAsPointwise(linear);
+          Value weight = weightView(op, linear.getWeight(), {s.oc, s.c});
+          Value outView = viewOf(linear.getResult(), {s.n, s.oc, 1});
+          Elements types{storage(linear.getInput()), memrefElement(weight),
+                         storage(linear.getResult())};
+          auto k = emitter->emitPointwiseGemmMma(
+              kernelName("linear_mma_" + stringifyPrecision(precision).str() +
+                         activationSuffix(linear.getActivation()).str()),
+              s, linear.getActivation(), /*pooled=*/false, precision, types);
+          if (k.accumulatesOutput)
+            zeroOutput(outView, op->getLoc());
+          launch(k,
+                 {viewOf(linear.getInput(), {s.n, s.c, 1}), weight,
+                  viewOf(linear.getBias()), outView},
+                 op->getLoc());
+          return success();
+        }
         auto in = linear.getInput().getType().getShape();
         int64_t n = in[0], k = 1, r = 1;
         for (int64_t d : in.drop_front())
@@ -706,19 +755,21 @@ void ConvertNNToGPUPass::runOnOperation() {
   }
   if (gemmWarpsPerSM < 1 || gemmBlocksPerSM < 1 || gemmTileBlocksPerSM < 1 ||
       gemmWarpKSteps < 1 || gemmAsyncStages < 1 || gemmAsyncMinK < 1 ||
-      gemmAsyncBlocksPerSM < 1 || gemmSingleSliceK < 0) {
+      gemmAsyncBlocksPerSM < 1 || gemmSingleSliceK < 0 ||
+      linearMmaMinBatch < 0) {
     emitError(module.getLoc(), "gemm-warps-per-sm, gemm-blocks-per-sm, "
                                "gemm-tile-blocks-per-sm, gemm-warp-k-steps, "
                                "gemm-async-stages, gemm-async-min-k and "
                                "gemm-async-blocks-per-sm must be positive, "
-                               "gemm-single-slice-k not negative");
+                               "gemm-single-slice-k and linear-mma-min-batch "
+                               "not negative");
     return signalPassFailure();
   }
   GemmTuning tuning{gemmBlocksPerSM,  gemmWarpsPerSM, gemmTileBlocksPerSM,
                     gemmWarpKSteps,   gemmAsyncStages, gemmAsyncMinK,
                     gemmAsyncBlocksPerSM, gemmSingleSliceK};
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
-                         dependentLaunch, tuning);
+                         dependentLaunch, tuning, linearMmaMinBatch);
   if (failed(lowering.run()))
     signalPassFailure();
 }
