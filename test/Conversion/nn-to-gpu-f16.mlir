@@ -38,9 +38,13 @@
 // CHECK: nvgpu.ldmatrix %[[B]][{{.*}}] {numTiles = 2 : i32, transpose = true} : {{.*}} -> vector<2x2xf16>
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
-// CHECK: arith.minimumf
-// CHECK: %[[H:.*]] = arith.truncf %{{.*}} : f32 to f16
-// CHECK: memref.store %[[H]], %[[C]]
+// The epilogue takes a fragment row's two adjacent columns as one pair:
+// bias added in f32, one conversion, ReLU6 on the f16 pair, one store.
+// CHECK: %[[PAIR:.*]] = vector.from_elements %{{.*}}, %{{.*}} : vector<2xf32>
+// CHECK: %[[H:.*]] = arith.truncf %[[PAIR]] : vector<2xf32> to vector<2xf16>
+// CHECK: %[[R:.*]] = arith.maximumf %[[H]], %{{.*}} : vector<2xf16>
+// CHECK: %[[R6:.*]] = arith.minimumf %[[R]], %{{.*}} : vector<2xf16>
+// CHECK: vector.store %[[R6]], %[[C]][{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xf16>
 // CHECK: gpu.barrier
 // CHECK: %[[V:.*]] = vector.load %[[C]][{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<8xf16>
 // CHECK: vector.store %[[V]], %arg3[{{.*}}] {alignment = 16 : i64} : memref<2x64x64xf16>, vector<8xf16>
@@ -54,6 +58,9 @@
 // PTX: .shared .align 16 .b8 __wg_conv1x1_mma_f16_relu6_0_0[
 // PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX: ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
+// PTX: cvt.rn.f16x2.f32
+// PTX: max.NaN.f16x2
+// PTX: min.NaN.f16x2
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // PTX: cvt.rn.f16.f32
 nn.graph @mbconv(%x: tensor<2x48x8x8xf32>) -> tensor<2x40x8x8xf32> {

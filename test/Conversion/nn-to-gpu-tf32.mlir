@@ -45,8 +45,8 @@
 // CHECK: gpu.barrier
 // CHECK: memref.load %[[P]]
 // CHECK: arith.addf
-// CHECK: arith.minimumf
-// CHECK: memref.store %{{.*}}, %[[C]]
+// CHECK: arith.minimumf %{{.*}} : vector<2xf32>
+// CHECK: vector.store %{{.*}}, %[[C]][{{.*}}] {alignment = 8 : i64} : {{.*}}, vector<2xf32>
 // CHECK: gpu.barrier
 // CHECK: %[[V:.*]] = vector.load %[[C]][{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
 // CHECK: vector.store %[[V]], %arg3[{{.*}}] {alignment = 16 : i64} : memref<2x40x64xf32>, vector<4xf32>

@@ -30,7 +30,7 @@
 // CHECK:   vector.load %arg0[{{.*}}] {alignment = 16 : i64} : memref<10x16x14400xf32>, vector<4xf32>
 // CHECK:   nvgpu.ldmatrix %[[A]]
 // CHECK:   nvgpu.mma.sync
-// CHECK:   memref.store %{{.*}}, %[[C]]
+// CHECK:   vector.store %{{.*}}, %[[C]][{{.*}}] {alignment = 8 : i64} : {{.*}}, vector<2xf32>
 // CHECK:   gpu.barrier
 // CHECK:   vector.store %{{.*}}, %arg3[{{.*}}] {alignment = 16 : i64} : memref<10x96x14400xf32>, vector<4xf32>
 // CHECK:   scf.yield

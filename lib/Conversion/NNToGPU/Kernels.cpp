@@ -186,12 +186,21 @@ struct KB {
     }
     write(v, out, {n, o, px});
   }
+  /// `x` (a float or a vector of floats of any width) activated.
   Value activate(Value x, Activation act) {
     if (act == Activation::none)
       return x;
-    x = arith::MaximumFOp::create(b, x, f(0.0f));
+    auto splat = [&](float v) -> Value {
+      Type type = x.getType();
+      auto element = cast<FloatType>(getElementTypeOrSelf(type));
+      Attribute value = b.getFloatAttr(element, v);
+      if (auto vec = dyn_cast<VectorType>(type))
+        value = DenseElementsAttr::get(vec, value);
+      return arith::ConstantOp::create(b, type, cast<TypedAttr>(value));
+    };
+    x = arith::MaximumFOp::create(b, x, splat(0.0f));
     if (act == Activation::relu6)
-      x = arith::MinimumFOp::create(b, x, f(6.0f));
+      x = arith::MinimumFOp::create(b, x, splat(6.0f));
     return x;
   }
   Value threadId(gpu::Dimension d) { return gpu::ThreadIdOp::create(b, d); }
@@ -1131,10 +1140,18 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
         Value row = fragRow(mi, i);
         Value o = k.add(o0, row);
         Value bo = k.maskedLoad(k.lt(o, s.oc), bias, {o});
-        for (int64_t ni = 0; ni < 4; ++ni)
-          for (int64_t jj = 0; jj < 2; ++jj)
-            k.write(k.activate(k.fadd(element(mi, ni, i, jj), bo), act),
-                    tileC, {row, fragCol(ni, jj)});
+        // A fragment row's two adjacent columns leave as one pair: one
+        // conversion (cvt f16x2), the activation on the pair in the output
+        // type (exact: rounding is monotonic and keeps 0 and 6), one store.
+        auto pairType = VectorType::get({2}, types.out);
+        for (int64_t ni = 0; ni < 4; ++ni) {
+          Value pair = vector::FromElementsOp::create(
+              b, VectorType::get({2}, b.getF32Type()),
+              ValueRange{k.fadd(element(mi, ni, i, 0), bo),
+                         k.fadd(element(mi, ni, i, 1), bo)});
+          k.vectorStore(k.activate(k.convert(pair, pairType), act), tileC,
+                        {row, fragCol(ni, 0)});
+        }
       }
   };
   auto copyOut = [&](Value j0) {
