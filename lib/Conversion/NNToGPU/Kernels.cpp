@@ -804,8 +804,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   // The filter slice goes by cp.async in pieces of vec operands, the largest
   // of 16, 8 or 4 bytes that C is a multiple of (every piece then lies within
   // one row, aligned), when the filter is stored in the operand type and each
-  // thread gets whole pieces. (Through registers, a small block's A and B
-  // slices held across the MMAs ran ptxas out of registers.)
+  // thread gets whole pieces. (Through registers instead, a one-warp block
+  // holding both slices across its MMAs made ptxas spill.)
   int64_t vec = 0;
   for (int64_t bytes : {16, 8, 4})
     if (s.c % (bytes / (half ? 2 : 4)) == 0) {
@@ -814,7 +814,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     }
   const bool asyncA = vec && types.filter == operand &&
                       (tm * (kK / vec)) % threads == 0;
-  if (!asyncA)
+  if (!asyncA) // unused then; keeps the piece counts below well defined
     vec = 16 / (half ? 2 : 4);
   // B is staged in vectors of bv pixels (up to 16 bytes) when they never
   // straddle two images (P % bv == 0) and every thread gets whole rows.
