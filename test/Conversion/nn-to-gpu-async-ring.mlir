@@ -3,7 +3,7 @@
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-async-stages=2" | FileCheck %s --check-prefix=TWO
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=tf32 | FileCheck %s --check-prefix=TF32
 // RUN: not ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-async-min-k=0" 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: error: gemm-warps-per-sm, gemm-blocks-per-sm, gemm-tile-blocks-per-sm, gemm-warp-k-steps, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-single-slice-k and linear-mma-min-batch not negative
+// BAD: error: gemm-warps-per-sm, gemm-tile-blocks-per-sm, gemm-warp-k-steps, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-blocks-per-sm, gemm-single-slice-k and linear-mma-min-batch not negative
 
 // The head of EfficientNet-B1 at batch 10: 1152 f16 channels over 8x8 maps.
 // K is deep (>= gemm-async-min-k), so both operands go by cp.async through a

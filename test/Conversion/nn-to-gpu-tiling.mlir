@@ -3,7 +3,7 @@
 // RUN: not ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warps-per-sm=0" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warp-k-steps=8" | FileCheck %s --check-prefix=KSTEPS
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-single-slice-k=0" | FileCheck %s --check-prefix=NOSLICE
-// BAD: error: gemm-warps-per-sm, gemm-blocks-per-sm, gemm-tile-blocks-per-sm, gemm-warp-k-steps, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-single-slice-k and linear-mma-min-batch not negative
+// BAD: error: gemm-warps-per-sm, gemm-tile-blocks-per-sm, gemm-warp-k-steps, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-blocks-per-sm, gemm-single-slice-k and linear-mma-min-batch not negative
 
 // Kernel shapes chosen per layer (f16). An expand 1x1 with 16 input channels
 // over a large map: one 16-channel slice holds all of K, so each block runs

@@ -102,7 +102,7 @@ static cl::opt<bool> shortSharedPointers(
 static cl::opt<int64_t> gemmBlocksPerSM(
     "gemm-blocks-per-sm",
     cl::desc("Tensor-core GEMM tiles shrink until there are this many blocks "
-             "per SM (default 2)"),
+             "per SM (default 0: 1 at batch 1, 2 otherwise)"),
     cl::init(ConvertNNToGPUOptions().gemmBlocksPerSM), cl::cat(tuning));
 static cl::opt<int64_t> gemmWarpsPerSM(
     "gemm-warps-per-sm",
@@ -210,15 +210,15 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  for (auto *option : {&gemmBlocksPerSM, &gemmWarpsPerSM, &gemmTileBlocksPerSM,
-                       &gemmWarpKSteps, &gemmAsyncStages, &gemmAsyncMinK,
-                       &gemmAsyncBlocksPerSM})
+  for (auto *option : {&gemmWarpsPerSM, &gemmTileBlocksPerSM, &gemmWarpKSteps,
+                       &gemmAsyncStages, &gemmAsyncMinK, &gemmAsyncBlocksPerSM})
     if (*option < 1) {
       llvm::errs() << "error: --" << option->ArgStr << " must be positive, got "
                    << *option << "\n";
       return 1;
     }
-  for (cl::opt<int64_t> *option : {&gemmSingleSliceK, &linearMmaMinBatch})
+  for (cl::opt<int64_t> *option :
+       {&gemmBlocksPerSM, &gemmSingleSliceK, &linearMmaMinBatch})
     if (*option < 0) {
       llvm::errs() << "error: --" << option->ArgStr
                    << " must not be negative, got " << *option << "\n";

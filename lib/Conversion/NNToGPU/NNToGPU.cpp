@@ -753,20 +753,29 @@ void ConvertNNToGPUPass::runOnOperation() {
         << precision << "': expected " << kPrecisionNames;
     return signalPassFailure();
   }
-  if (gemmWarpsPerSM < 1 || gemmBlocksPerSM < 1 || gemmTileBlocksPerSM < 1 ||
+  if (gemmWarpsPerSM < 1 || gemmBlocksPerSM < 0 || gemmTileBlocksPerSM < 1 ||
       gemmWarpKSteps < 1 || gemmAsyncStages < 1 || gemmAsyncMinK < 1 ||
       gemmAsyncBlocksPerSM < 1 || gemmSingleSliceK < 0 ||
       linearMmaMinBatch < 0) {
-    emitError(module.getLoc(), "gemm-warps-per-sm, gemm-blocks-per-sm, "
-                               "gemm-tile-blocks-per-sm, gemm-warp-k-steps, "
-                               "gemm-async-stages, gemm-async-min-k and "
-                               "gemm-async-blocks-per-sm must be positive, "
+    emitError(module.getLoc(), "gemm-warps-per-sm, gemm-tile-blocks-per-sm, "
+                               "gemm-warp-k-steps, gemm-async-stages, "
+                               "gemm-async-min-k and gemm-async-blocks-per-sm "
+                               "must be positive, gemm-blocks-per-sm, "
                                "gemm-single-slice-k and linear-mma-min-batch "
                                "not negative");
     return signalPassFailure();
   }
-  GemmTuning tuning{gemmBlocksPerSM,  gemmWarpsPerSM, gemmTileBlocksPerSM,
-                    gemmWarpKSteps,   gemmAsyncStages, gemmAsyncMinK,
+  // A single image gives every GEMM few columns: larger tiles (one block per
+  // SM) then beat more blocks.
+  int64_t blocksPerSM = gemmBlocksPerSM;
+  if (blocksPerSM == 0) {
+    auto input =
+        dyn_cast<RankedTensorType>(graphs.front().getArgumentTypes().front());
+    blocksPerSM =
+        input && input.getRank() > 0 && input.getDimSize(0) == 1 ? 1 : 2;
+  }
+  GemmTuning tuning{blocksPerSM,          gemmWarpsPerSM,  gemmTileBlocksPerSM,
+                    gemmWarpKSteps,       gemmAsyncStages, gemmAsyncMinK,
                     gemmAsyncBlocksPerSM, gemmSingleSliceK};
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
                          dependentLaunch, tuning, linearMmaMinBatch);
