@@ -48,6 +48,14 @@ struct KB {
   Value f(float v) {
     return arith::ConstantOp::create(b, b.getF32FloatAttr(v));
   }
+  /// `v` as a constant of float `type`, or of every element of a vector type.
+  Value splat(Type type, float v) {
+    Attribute value =
+        b.getFloatAttr(cast<FloatType>(getElementTypeOrSelf(type)), v);
+    if (auto vec = dyn_cast<VectorType>(type))
+      value = DenseElementsAttr::get(vec, value);
+    return arith::ConstantOp::create(b, type, cast<TypedAttr>(value));
+  }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, x, y); }
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, x, y); }
   Value mul(Value x, Value y) { return arith::MulIOp::create(b, x, y); }
@@ -164,9 +172,7 @@ struct KB {
     for (Value i : idx)
       safe.push_back(sel(valid, i, c(0)));
     Value vec = vectorLoad(type, m, safe);
-    Value zero = arith::ConstantOp::create(
-        b, type, DenseElementsAttr::get(type, b.getZeroAttr(element)));
-    return sel(valid, vec, zero);
+    return sel(valid, vec, splat(type, 0.0f));
   }
   /// The GEMM epilogues' store: out[n][o][px] = v; for a pooled output,
   /// out[n][o] += v / P (an atomic add: every pixel block contributes); with
@@ -190,17 +196,9 @@ struct KB {
   Value activate(Value x, Activation act) {
     if (act == Activation::none)
       return x;
-    auto splat = [&](float v) -> Value {
-      Type type = x.getType();
-      auto element = cast<FloatType>(getElementTypeOrSelf(type));
-      Attribute value = b.getFloatAttr(element, v);
-      if (auto vec = dyn_cast<VectorType>(type))
-        value = DenseElementsAttr::get(vec, value);
-      return arith::ConstantOp::create(b, type, cast<TypedAttr>(value));
-    };
-    x = arith::MaximumFOp::create(b, x, splat(0.0f));
+    x = arith::MaximumFOp::create(b, x, splat(x.getType(), 0.0f));
     if (act == Activation::relu6)
-      x = arith::MinimumFOp::create(b, x, splat(6.0f));
+      x = arith::MinimumFOp::create(b, x, splat(x.getType(), 6.0f));
     return x;
   }
   Value threadId(gpu::Dimension d) { return gpu::ThreadIdOp::create(b, d); }
@@ -494,15 +492,12 @@ static SmallVector<Type> gemmArguments(MLIRContext *ctx, const ConvShape &s,
 }
 
 namespace {
-/// The values a GEMM kernel body works on: its arguments and two
-/// shared-memory tiles.
+/// A GEMM kernel's arguments, in gemmArguments' order.
 struct GemmOperands {
-  Value in, filter, bias, out, tileA, tileB;
+  Value in, filter, bias, out;
   explicit GemmOperands(gpu::GPUFuncOp func)
       : in(func.getArgument(0)), filter(func.getArgument(1)),
-        bias(func.getArgument(2)), out(func.getArgument(3)),
-        tileA(func.getWorkgroupAttributions()[0]),
-        tileB(func.getWorkgroupAttributions()[1]) {}
+        bias(func.getArgument(2)), out(func.getArgument(3)) {}
 };
 } // namespace
 
@@ -535,7 +530,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
   KB k{b};
   GemmOperands g(func);
   Value in = g.in, filter = g.filter, bias = g.bias, out = g.out;
-  Value tileA = g.tileA, tileB = g.tileB;
+  Value tileA = func.getWorkgroupAttributions()[0],
+        tileB = func.getWorkgroupAttributions()[1];
 
   Value tx = k.threadId(gpu::Dimension::x); // 0..15 over columns
   Value ty = k.threadId(gpu::Dimension::y); // 0..15 over channels
@@ -806,16 +802,12 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   // one row, aligned), when the filter is stored in the operand type and each
   // thread gets whole pieces. (Through registers instead, a one-warp block
   // holding both slices across its MMAs made ptxas spill.)
-  int64_t vec = 0;
-  for (int64_t bytes : {16, 8, 4})
-    if (s.c % (bytes / (half ? 2 : 4)) == 0) {
-      vec = bytes / (half ? 2 : 4);
-      break;
-    }
-  const bool asyncA = vec && types.filter == operand &&
+  const int64_t operandBytes = half ? 2 : 4;
+  int64_t vec = 16 / operandBytes;
+  while (vec * operandBytes > 4 && s.c % vec != 0)
+    vec /= 2;
+  const bool asyncA = s.c % vec == 0 && types.filter == operand &&
                       (tm * (kK / vec)) % threads == 0;
-  if (!asyncA) // unused then; keeps the piece counts below well defined
-    vec = 16 / (half ? 2 : 4);
   // B is staged in vectors of bv pixels (up to 16 bytes) when they never
   // straddle two images (P % bv == 0) and every thread gets whole rows.
   const int64_t inBytes = types.in.getIntOrFloatBitWidth() / 8;
@@ -843,7 +835,6 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   // slice, no registers held for the prefetch. The epilogue's tiles (the
   // output tile, the K-sharing warps' partials) then alias the ring, so
   // everything is carved out of one byte buffer.
-  const int64_t operandBytes = half ? 2 : 4;
   const int64_t stages = plan.stages, pieceB = plan.pieceB;
   const bool asyncB = stages > 1;
   assert((!asyncB || asyncA) && "the ring copies both operands by cp.async");
@@ -874,8 +865,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value in = func.getArgument(0), filter = func.getArgument(1),
-        bias = func.getArgument(2), out = func.getArgument(3);
+  GemmOperands g(func);
+  Value in = g.in, filter = g.filter, bias = g.bias, out = g.out;
   Value tileA, tileB, tileC, partials;
   if (asyncB) {
     Value ring = func.getWorkgroupAttributions()[0];
@@ -1278,9 +1269,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     }
   };
 
-  auto accType = VectorType::get({2, 2}, b.getF32Type());
-  Value zero = arith::ConstantOp::create(
-      b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
+  Value zero = k.splat(VectorType::get({2, 2}, b.getF32Type()), 0.0f);
   SmallVector<Value> zeros(2 * 4, zero);
   const int64_t colTiles = ceilDiv(cols, tn);
   KernelLaunch launch{func,
@@ -1772,9 +1761,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   // Expand: each warp owns column groups warp + g * warps (32 positions
   // each) of the 32 x rp hidden tile: groups x (2 x 4) accumulator
   // fragments.
-  auto accType = VectorType::get({2, 2}, b.getF32Type());
-  Value zero = arith::ConstantOp::create(
-      b, accType, DenseElementsAttr::get(accType, b.getF32FloatAttr(0.0f)));
+  Value zero = k.splat(VectorType::get({2, 2}, b.getF32Type()), 0.0f);
   SmallVector<Value> init(groups * 8, zero);
   SmallVector<Value> acc = k.loop(
       0, kPad, kK, init, [&](Value c0, ValueRange a) {
@@ -1896,13 +1883,17 @@ KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
   // are issued before any of their stores, so that they are in flight
   // together (a load-store loop waits out one latency per chunk), as long as
   // they are few enough to hold in registers.
+  // The block's image i: whether it exists, and its index clamped to 0.
+  auto image = [&](int64_t i) {
+    Value img = k.add(img0, i);
+    Value imgOk = k.lt(img, n);
+    return std::make_pair(imgOk, k.sel(imgOk, img, k.c(0)));
+  };
   const int64_t chunks = ceilDiv(kDim, threads);
   if (r == 1 && images * chunks <= 32) {
     SmallVector<Value> values;
     for (int64_t i = 0; i < images; ++i) {
-      Value img = k.add(img0, i);
-      Value imgOk = k.lt(img, n);
-      Value imgSafe = k.sel(imgOk, img, k.c(0));
+      auto [imgOk, imgSafe] = image(i);
       for (int64_t q = 0; q < chunks; ++q) {
         Value ch = k.add(tid, q * threads);
         Value ok = k.both(imgOk, k.lt(ch, kDim));
@@ -1922,9 +1913,7 @@ KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
       }
   } else {
     for (int64_t i = 0; i < images; ++i) {
-      Value img = k.add(img0, i);
-      Value imgOk = k.lt(img, n);
-      Value imgSafe = k.sel(imgOk, img, k.c(0));
+      auto [imgOk, imgSafe] = image(i);
       if (r >= 32) {
         k.loop(0, kDim, kWarps, [&](Value base) {
           Value ch = k.add(base, warp);

@@ -223,9 +223,7 @@ bool GraphLowering::linearOnTensorCores(nn::FusedLinearOp linear) const {
 /// channels into M over a 1 x 1 map: the GEMM's columns are then the images.
 static ConvShape linearAsPointwise(nn::FusedLinearOp linear) {
   auto in = linear.getInput().getType().getShape();
-  int64_t k = 1;
-  for (int64_t d : in.drop_front())
-    k *= d;
+  int64_t k = ShapedType::getNumElements(in.drop_front());
   int64_t m = linear.getWeight().getType().getDimSize(0);
   return ConvShape{in[0], k, 1, 1, m, k, 1, 1, 1, 1, 1, 1, 0, 0, 1};
 }
@@ -580,9 +578,8 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           return success();
         }
         auto in = linear.getInput().getType().getShape();
-        int64_t n = in[0], k = 1, r = 1;
-        for (int64_t d : in.drop_front())
-          k *= d;
+        int64_t n = in[0], r = 1;
+        int64_t k = ShapedType::getNumElements(in.drop_front());
         if (linear.getPrologue() == nn::Prologue::global_avg_pool) {
           k = in[1];
           r = in[2] * in[3];
