@@ -8,6 +8,8 @@
 # Then: bench/check-odd-shapes.sh DIR   (exit code 1 if any program fails)
 # The same for the cp.async ring graph: make_graph.py --graph ring writes
 # DIR/ring.mlir instead (evaluate and compile that, naming the programs odd_*).
+# make_graph.py --graph dense writes DIR/dense.mlir (small dense convolutions:
+# compile with --dense-conv-mma to check the tensor-core stem).
 set -uo pipefail
 DIR=${1:?usage: check-odd-shapes.sh DIR}
 status=0

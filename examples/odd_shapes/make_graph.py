@@ -15,6 +15,12 @@ activations on maps of 12x14, 6x7 and 3x4 pixels (rows of whole 16-, 4- and
 8-byte pieces), which take the tensor-core GEMM's cp.async ring, with K not a
 multiple of the slice, split K and a pooled head over 12 pixels.
 
+With `--graph dense`, DIR/dense.mlir: small dense convolutions that run as
+implicit GEMMs on tensor cores in f16/bf16 (like the stem): a 5x5 stride-1
+convolution with padding 2 from 2 channels (50 taps) on a 20x36 map, then a
+2x2 stride-2 one without padding from 16 channels (64 taps) into 40, so
+partial pixel groups and channel tiles, vector and padded staging.
+
 Then `ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output
 DIR/ref.npy` gives the reference, and each compiled program runs with
 `--input DIR/input.npy --check DIR/ref.npy` (bench/check-odd-shapes.sh).
@@ -41,12 +47,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--graph", choices=["odd", "ring"], default="odd")
+    ap.add_argument("--graph", choices=["odd", "ring", "dense"], default="odd")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     name = args.graph
     batch = 3
-    in_shape = (3, 5, 17, 19) if name == "odd" else (3, 70, 12, 14)
+    in_shape = {"odd": (3, 5, 17, 19), "ring": (3, 70, 12, 14),
+                "dense": (3, 2, 20, 36)}[name]
     lines = [f"nn.graph @{name}(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
     value, shape, count = "%x", in_shape, 0
 
@@ -78,6 +85,10 @@ def main():
         conv(36, 1, 1, 0, 1, "none")
         conv(264, 1, 1, 0, 1, "none")
         conv(72, 1, 1, 0, 1, "none")       # deep and narrow: split K
+        conv(64, 1, 1, 0, 1, "relu", pooled=True)
+    elif name == "dense":
+        conv(16, 5, 1, 2, 1, "relu6")      # 50 taps, 20x36 output
+        conv(40, 2, 2, 0, 1, "relu")       # 64 taps, 10x18 output
         conv(64, 1, 1, 0, 1, "relu", pooled=True)
     else:
         conv(136, 1, 1, 0, 1, "relu6")     # from the f32 input: registers

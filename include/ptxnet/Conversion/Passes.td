@@ -83,6 +83,13 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
            "stage all of K in one slice (where shared memory holds it) and "
            "run each block through several column tiles; 0 keeps a K loop "
            "over 32-channel slices">,
+    Option<"denseConvMma", "dense-conv-mma", "bool", /*default=*/"false",
+           "f16/bf16: dense convolutions with at most 64 taps (C x KH x KW) "
+           "and 64 output channels, like the stem, run as an implicit GEMM "
+           "on tensor cores, their input rows staged in shared memory; "
+           "false, the default: the CUDA-core direct convolution "
+           "(EfficientNet-B1's stem measured 1% slower end to end on tensor "
+           "cores on an H200, bench/RESULTS.md)">,
     Option<"linearMmaMinBatch", "linear-mma-min-batch", "int64_t",
            /*default=*/"0",
            "tf32/f16/bf16: linear layers over a flattened input run as the "

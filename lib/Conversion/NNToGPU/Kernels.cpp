@@ -19,6 +19,7 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 #include <limits>
+#include <optional>
 
 using namespace mlir;
 using namespace ptxnet;
@@ -335,16 +336,23 @@ static int64_t outputColumnsPerThread(const ConvShape &s, int64_t ocb,
   return 1;
 }
 
+/// The arguments of both direct-convolution kernels: input NxCxHxW, filter
+/// OxC/gxKHxKW, bias O, output NxOxOHxOW.
+static SmallVector<Type> directConvArguments(MLIRContext *ctx,
+                                             const ConvShape &s,
+                                             const Elements &types) {
+  return {MemRefType::get({s.n, s.c, s.h, s.w}, types.in),
+          MemRefType::get({s.oc, s.icg, s.kh, s.kw}, types.filter),
+          f32Memref(ctx, {s.oc}),
+          MemRefType::get({s.n, s.oc, s.oh, s.ow}, types.out)};
+}
+
 KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
                                            Activation act,
                                            const Elements &types,
                                            DenseFPElementsAttr filterValues) {
   MLIRContext *ctx = module.getContext();
-  auto func = createKernel(
-      name, {MemRefType::get({s.n, s.c, s.h, s.w}, types.in),
-             MemRefType::get({s.oc, s.icg, s.kh, s.kw}, types.filter),
-             f32Memref(ctx, {s.oc}),
-             MemRefType::get({s.n, s.oc, s.oh, s.ow}, types.out)});
+  auto func = createKernel(name, directConvArguments(ctx, s, types));
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
@@ -467,6 +475,338 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
     }
   });
   return {func, {ceilDiv(total, blockSize), 1, 1}, {blockSize, 1, 1}};
+}
+
+//===----------------------------------------------------------------------===//
+// Small dense convolution on tensor cores (f16, bf16)
+//===----------------------------------------------------------------------===//
+
+// An implicit GEMM for dense convolutions with few taps, like the stem (3
+// input channels x 3 x 3 = 27): output channels x pixels over K = C x KH x
+// KW, zero-padded to whole m16n8k16 k-steps. A block owns up to 4 output
+// rows of one image, two warps per row. It stages, by coalesced loads, the
+// input rows those outputs read (all channels, as 16-bit values; padding and
+// one extra row of zeros) and the filter as A. The two warps of a row take
+// its groups of 8 pixels in turn. Per group, lane (g, t) gathers the B
+// fragment elements of pixel g, taps 16 s + 8 h + 2 t + e, from the staged
+// rows at offsets fixed per lane (taps past K read the zero row), and the
+// warp multiplies them by the A fragments it took by ldmatrix once. Bias
+// and activation go to a shared output tile as pairs of adjacent pixels;
+// the tile leaves in 16-byte row vectors.
+//
+// The direct kernel spends C x KH x KW FMAs per output, this one an MMA per
+// 16 x 8 outputs and 16 taps, yet measured 1% slower end to end on an H200
+// (bench/RESULTS.md, 2026-12-01 fourth session): both stems take about 12
+// us at batch 10 under ncu with DRAM 11% busy, bound by the latency of
+// short blocks rather than by FMAs. So dense-conv-mma is off by default.
+// Earlier layouts were slower still: a warp per row (8 warps per SM, 10
+// cycles per instruction), the filter fragments gathered per lane from
+// device memory (half of all sectors), fragment pairs stored straight to
+// device memory (half of the sectors partial).
+static constexpr int64_t kDenseMmaMaxTaps = 64, kDenseMmaMaxChannels = 64;
+
+namespace {
+struct DenseConvMmaPlan {
+  int64_t rows;        // output rows per block
+  int64_t warpsPerRow; // warps sharing an output row's pixel groups
+  int64_t shift;       // shared column of input column 0 (>= pl, 4-aligned)
+  int64_t rowsStaged;  // input rows of one channel a block stages
+  int64_t width;       // 16-bit values per staged row
+  int64_t groups;      // 8-pixel groups per output row
+  int64_t outRow;      // 16-bit values per row of the shared output tile
+  int64_t plane() const { return rowsStaged * width; }
+  /// The staged channels, then the zero row.
+  int64_t elements(const ConvShape &s) const { return s.c * plane() + width; }
+  /// The output tile: rows x (output channels, whole 16-channel tiles).
+  int64_t outElements(const ConvShape &s) const {
+    return rows * llvm::alignTo(s.oc, 16) * outRow;
+  }
+  /// The filter as A: whole 16-channel tiles x (taps in whole k-steps + 8,
+  /// so that the 8 rows of an ldmatrix phase hit distinct bank groups).
+  static int64_t filterRow(const ConvShape &s) {
+    return llvm::alignTo(s.c * s.kh * s.kw, 16) + 8;
+  }
+  int64_t filterElements(const ConvShape &s) const {
+    return llvm::alignTo(s.oc, 16) * filterRow(s);
+  }
+};
+} // namespace
+
+/// Shared memory (staged rows, output tile, filter) stays under 48 KB
+/// (static); then as many rows per block as keep two blocks per SM.
+static std::optional<DenseConvMmaPlan> planDenseConvMma(const ConvShape &s,
+                                                        int64_t sms) {
+  if (s.groups != 1 || s.icg != s.c || (s.kh == 1 && s.kw == 1) ||
+      s.c * s.kh * s.kw > kDenseMmaMaxTaps || s.oc > kDenseMmaMaxChannels)
+    return std::nullopt;
+  DenseConvMmaPlan p;
+  p.groups = ceilDiv(s.ow, 8);
+  p.shift = llvm::alignTo(s.pl, 4);
+  // The last column a group's gather reads: pixel 8 x groups - 1, tap kw - 1.
+  const int64_t last = s.sw * (8 * p.groups - 1) + s.kw - 1 - s.pl + p.shift;
+  p.width = llvm::alignTo(last + 1, 8);
+  p.warpsPerRow = std::min<int64_t>(2, p.groups);
+  // Whole groups; a row stride of 4 x an odd number of words puts the 8
+  // channels g of a fragment store in distinct banks.
+  p.outRow = 8 * p.groups + (p.groups % 2 == 0 ? 8 : 0);
+  for (int64_t rows : {4, 2, 1}) {
+    p.rows = rows;
+    p.rowsStaged = (rows - 1) * s.sh + s.kh;
+    if (2 * (p.elements(s) + p.outElements(s) + p.filterElements(s)) >
+        48 * 1024)
+      continue;
+    if (rows == 1 || s.n * ceilDiv(s.oh, rows) >= 2 * sms)
+      return p;
+  }
+  return std::nullopt;
+}
+
+bool ptxnet::kernels::denseConvOnTensorCores(const ConvShape &s,
+                                             const GemmTuning &tuning) {
+  return planDenseConvMma(s, tuning.sms).has_value();
+}
+
+KernelLaunch KernelEmitter::emitDenseConvMma(StringRef name, const ConvShape &s,
+                                             Activation act,
+                                             const Elements &types) {
+  MLIRContext *ctx = module.getContext();
+  const DenseConvMmaPlan p = *planDenseConvMma(s, tuning.sms);
+  Type half = types.out; // the tensor cores' operand type
+  const int64_t taps = s.c * s.kh * s.kw, kSteps = ceilDiv(taps, 16);
+  const int64_t mTiles = ceilDiv(s.oc, 16);
+  const int64_t threads = 32 * p.rows * p.warpsPerRow;
+  const int64_t zeroRow = s.c * p.plane();
+  auto func = createKernel(
+      name, directConvArguments(ctx, s, types),
+      {workgroupMemref(ctx, {p.elements(s)}, half),
+       workgroupMemref(ctx, {p.outElements(s)}, half),
+       workgroupMemref(
+           ctx, {llvm::alignTo(s.oc, 16), DenseConvMmaPlan::filterRow(s)},
+           half)});
+  ImplicitLocOpBuilder b(func.getLoc(), ctx);
+  enterKernel(b, func);
+  KB k{b};
+  Value in = func.getArgument(0), filter = func.getArgument(1),
+        bias = func.getArgument(2), out = func.getArgument(3);
+  Value staged = func.getWorkgroupAttributions()[0];
+  Value outTile = func.getWorkgroupAttributions()[1];
+  Value tileA = func.getWorkgroupAttributions()[2];
+  const int64_t tileChannels = 16 * ceilDiv(s.oc, 16);
+  Value tid = k.threadId(gpu::Dimension::x);
+  Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
+  Value g = k.div(lane, 4), t = k.rem(lane, 4);
+  Value n = k.blockId(gpu::Dimension::y);
+  Value oy0 = k.mul(k.blockId(gpu::Dimension::x), p.rows);
+  Value iy0 = k.sub(k.mul(oy0, s.sh), k.c(s.pt));
+
+  // Staging: row r of channel c holds input row iy0 + r, column x at shift +
+  // x; chunks of vw values, each wholly inside or outside the image. A
+  // thread issues all its loads before its stores.
+  const int64_t inBytes = types.in.getIntOrFloatBitWidth() / 8;
+  int64_t vw = 1;
+  for (int64_t v : {8, 4, 2})
+    if (v * inBytes <= 16 && s.w % v == 0 && p.shift % v == 0) {
+      vw = v;
+      break;
+    }
+  const int64_t chunksPerRow = p.width / vw;
+  const int64_t realRows = s.c * p.rowsStaged;
+  const int64_t chunks = (realRows + 1) * chunksPerRow;
+  struct Chunk {
+    Value index;
+    SmallVector<Value> values;
+  };
+  SmallVector<Chunk> loaded;
+  for (int64_t base = 0; base < chunks; base += threads) {
+    Value idx = k.add(tid, base);
+    Value row = k.div(idx, chunksPerRow);
+    Value col = k.mul(k.rem(idx, chunksPerRow), vw);
+    Value y = k.add(iy0, k.rem(row, p.rowsStaged));
+    Value x = k.sub(col, k.c(p.shift));
+    Value ok =
+        k.both(k.both(k.lt(row, realRows), k.both(k.ge0(y), k.lt(y, s.h))),
+               k.both(k.ge0(x), k.lt(x, s.w)));
+    loaded.push_back(
+        {k.add(k.mul(row, p.width), col),
+         k.maskedVectorRead(ok, in, {n, k.div(row, p.rowsStaged), y, x}, vw)});
+  }
+  for (int64_t i = 0, e = loaded.size(); i < e; ++i) {
+    const Chunk &chunk = loaded[i];
+    auto store = [&] {
+      SmallVector<Value> halves;
+      for (Value v : chunk.values)
+        halves.push_back(k.convert(v, half));
+      if (vw == 1) {
+        k.store(halves.front(), staged, {chunk.index});
+        return;
+      }
+      k.vectorStore(vector::FromElementsOp::create(
+                        b, VectorType::get({vw}, half), halves),
+                    staged, {chunk.index});
+    };
+    if ((i + 1) * threads <= chunks)
+      store();
+    else
+      k.ifThen(k.lt(k.add(tid, i * threads), chunks), store);
+  }
+  // The filter as A (taps in OIHW order, zero past O and past K), by
+  // coalesced loads: the warps then take their fragments by ldmatrix
+  // (gathering them from device memory per lane cost half of the kernel's
+  // sectors).
+  const int64_t rowA = DenseConvMmaPlan::filterRow(s);
+  const int64_t elementsA = tileChannels * rowA;
+  SmallVector<std::pair<Value, Value>> filterLoads; // (index, value)
+  for (int64_t base = 0; base < elementsA; base += threads) {
+    Value e = k.add(tid, base);
+    Value o = k.div(e, rowA), kk = k.rem(e, rowA);
+    Value ok = k.both(k.lt(o, s.oc), k.lt(kk, taps));
+    if (base + threads > elementsA)
+      ok = k.both(ok, k.lt(e, elementsA));
+    Value ci = k.div(kk, s.kh * s.kw), ky = k.rem(k.div(kk, s.kw), s.kh),
+          kx = k.rem(kk, s.kw);
+    filterLoads.push_back(
+        {e, k.convert(k.maskedLoad(ok, filter, {o, ci, ky, kx}), half)});
+  }
+  for (int64_t i = 0, e = filterLoads.size(); i < e; ++i) {
+    auto [index, value] = filterLoads[i];
+    auto store = [&, index = index, value = value] {
+      k.store(value, tileA, {k.div(index, rowA), k.rem(index, rowA)});
+    };
+    if ((i + 1) * threads <= elementsA)
+      store();
+    else
+      k.ifThen(k.lt(index, elementsA), store);
+  }
+  gpu::BarrierOp::create(b);
+
+  Value rowInBlock = k.div(warp, p.warpsPerRow);
+  Value part = k.rem(warp, p.warpsPerRow);
+  Value oy = k.add(oy0, rowInBlock);
+  k.ifThen(k.lt(oy, s.oh), [&] {
+    // Tap kk of the filter as (channel, ky, kx).
+    auto tapIndices = [&](Value kk) {
+      return std::array<Value, 3>{k.div(kk, s.kh * s.kw),
+                                  k.rem(k.div(kk, s.kw), s.kh),
+                                  k.rem(kk, s.kw)};
+    };
+    // A fragments [m][ks], x4: lanes 0-15 address rows 16 m + 0..15 at tap
+    // 16 ks, lanes 16-31 the same rows at tap 16 ks + 8.
+    Value lane16 = k.rem(lane, 16), laneHalf = k.div(lane, 16);
+    SmallVector<Value> aFrag;
+    for (int64_t m = 0; m < mTiles; ++m)
+      for (int64_t ks = 0; ks < kSteps; ++ks)
+        aFrag.push_back(nvgpu::LdMatrixOp::create(
+            b, VectorType::get({4, 2}, half), tileA,
+            ValueRange{k.add(lane16, 16 * m),
+                       k.add(k.mul(laneHalf, 8), 16 * ks)},
+            /*transpose=*/false, /*numTiles=*/4));
+    // B gather offsets [ks][h][e] of pixel g of group 0; group q adds
+    // 8 q x sw. Taps past K read the zero row.
+    Value rowBase = k.add(k.mul(rowInBlock, s.sh * p.width),
+                          k.add(k.mul(g, s.sw), k.c(p.shift - s.pl)));
+    SmallVector<Value> gather;
+    for (int64_t ks = 0; ks < kSteps; ++ks)
+      for (int64_t h = 0; h < 2; ++h)
+        for (int64_t j = 0; j < 2; ++j) {
+          Value kk = k.add(k.mul(t, 2), 16 * ks + 8 * h + j);
+          auto [ci, ky, kx] = tapIndices(kk);
+          Value off =
+              k.add(k.add(k.mul(ci, p.plane()), k.mul(ky, p.width)), kx);
+          gather.push_back(k.sel(k.lt(kk, taps), k.add(rowBase, off),
+                                 k.add(k.mul(g, s.sw), k.c(zeroRow))));
+        }
+    SmallVector<Value> biases; // [m][i]: channel 16 m + 8 i + g
+    for (int64_t m = 0; m < mTiles; ++m)
+      for (int64_t i = 0; i < 2; ++i) {
+        Value o = k.add(g, 16 * m + 8 * i);
+        biases.push_back(k.maskedLoad(k.lt(o, s.oc), bias, {o}));
+      }
+    Value zero = k.splat(VectorType::get({2, 2}, b.getF32Type()), 0.0f);
+    Value tileRow = k.mul(rowInBlock, tileChannels);
+    auto pixelGroup = [&](Value q) {
+      Value step = k.mul(q, 8 * s.sw);
+      SmallVector<Value> bFrag;
+      for (int64_t ks = 0; ks < kSteps; ++ks) {
+        SmallVector<Value> e;
+        for (int64_t i = 0; i < 4; ++i)
+          e.push_back(k.load(staged, {k.add(gather[ks * 4 + i], step)}));
+        bFrag.push_back(vector::FromElementsOp::create(
+            b, VectorType::get({2, 2}, half), e));
+      }
+      Value ox = k.add(k.mul(q, 8), k.mul(t, 2));
+      for (int64_t m = 0; m < mTiles; ++m) {
+        Value acc = zero;
+        for (int64_t ks = 0; ks < kSteps; ++ks)
+          acc = nvgpu::MmaSyncOp::create(b, aFrag[m * kSteps + ks], bFrag[ks],
+                                         acc, ArrayRef<int64_t>{16, 8, 16},
+                                         /*tf32Enabled=*/false);
+        for (int64_t i = 0; i < 2; ++i) {
+          Value o = k.add(g, 16 * m + 8 * i);
+          Value bo = biases[m * 2 + i];
+          SmallVector<Value> v;
+          for (int64_t j = 0; j < 2; ++j)
+            v.push_back(k.fadd(
+                vector::ExtractOp::create(b, acc, ArrayRef<int64_t>{i, j}),
+                bo));
+          Value pair = k.activate(
+              k.convert(vector::FromElementsOp::create(
+                            b, VectorType::get({2}, b.getF32Type()), v),
+                        VectorType::get({2}, half)),
+              act);
+          k.vectorStore(pair, outTile,
+                        {k.add(k.mul(k.add(tileRow, o), p.outRow), ox)});
+        }
+      }
+    };
+    // This warp's groups part, part + warpsPerRow, ...: unrolled (the loads
+    // of several groups in flight) unless the row is long.
+    const int64_t turns = ceilDiv(p.groups, p.warpsPerRow);
+    auto turn = [&](Value i, bool guarded) {
+      Value q = k.add(part, k.mul(i, p.warpsPerRow));
+      if (guarded)
+        k.ifThen(k.lt(q, p.groups), [&] { pixelGroup(q); });
+      else
+        pixelGroup(q);
+    };
+    if (turns <= 16) {
+      for (int64_t i = 0; i < turns; ++i)
+        turn(k.c(i), (i + 1) * p.warpsPerRow > p.groups);
+    } else {
+      k.loop(0, turns, 1, [&](Value i) { turn(i, /*guarded=*/true); });
+    }
+  });
+
+  // The tile leaves by rows of channels in vectors of up to 16 bytes (the
+  // fragments' 4-byte pairs spread a warp's store over 8 rows: half of the
+  // sectors written were partial).
+  gpu::BarrierOp::create(b);
+  int64_t ov = 1;
+  for (int64_t v : {8, 4, 2})
+    if (s.ow % v == 0) {
+      ov = v;
+      break;
+    }
+  const int64_t perRow = ceilDiv(s.ow, ov), pieces = p.rows * s.oc * perRow;
+  auto vecType = VectorType::get({ov}, half);
+  for (int64_t base = 0; base < pieces; base += threads) {
+    Value idx = k.add(tid, base);
+    Value x = k.mul(k.rem(idx, perRow), ov);
+    Value row = k.div(idx, perRow); // rowInBlock x oc + o
+    Value o = k.rem(row, s.oc), r = k.div(row, s.oc);
+    Value y = k.add(oy0, r);
+    Value ok = k.lt(y, s.oh);
+    if (base + threads > pieces)
+      ok = k.both(ok, k.lt(idx, pieces));
+    k.ifThen(ok, [&] {
+      Value from = k.add(k.mul(k.add(k.mul(r, tileChannels), o), p.outRow), x);
+      if (ov == 1)
+        k.store(k.load(outTile, {from}), out, {n, o, y, x});
+      else
+        k.vectorStore(k.vectorLoad(vecType, outTile, {from}), out,
+                      {n, o, y, x});
+    });
+  }
+  return {func, {ceilDiv(s.oh, p.rows), s.n, 1}, {threads, 1, 1}};
 }
 
 //===----------------------------------------------------------------------===//

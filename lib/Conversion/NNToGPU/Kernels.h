@@ -79,6 +79,15 @@ public:
                               nn::Activation act, const Elements &types,
                               mlir::DenseFPElementsAttr filterValues = {});
 
+  /// A dense convolution with at most 64 taps (C x KH x KW) and 64 output
+  /// channels, like the stem, as an implicit GEMM on tensor cores (f16 or
+  /// bf16 m16n8k16, float32 accumulation); the input rows a block reads are
+  /// staged in shared memory as 16-bit values. Same arguments as
+  /// emitDirectConv (the filter is read, f32); the output type is the
+  /// operand type. Only for shapes denseConvOnTensorCores accepts.
+  KernelLaunch emitDenseConvMma(llvm::StringRef name, const ConvShape &s,
+                                nn::Activation act, const Elements &types);
+
   /// A 1x1 convolution as a GEMM on 64x64 output tiles staged through shared
   /// memory (float32 FMA), batch x pixels forming one column dimension and K
   /// split over blocks for deep activation-free layers:
@@ -164,6 +173,10 @@ struct MmaGemmPlan {
 MmaGemmPlan planMmaGemm(const ConvShape &s, nn::Activation act, bool pooled,
                         Precision precision, const GemmTuning &tuning,
                         bool halfInput);
+
+/// Whether emitDenseConvMma handles this convolution: dense, not 1x1, at
+/// most 64 taps and 64 output channels, its staged rows within 48 KB.
+bool denseConvOnTensorCores(const ConvShape &s, const GemmTuning &tuning);
 
 /// Whether a direct convolution's filter is small and dense enough to be
 /// compiled into the kernel (every thread then computes all its channels).

@@ -117,10 +117,10 @@ class GraphLowering {
 public:
   GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
                 Precision precision, bool dependentLaunch, GemmTuning tuning,
-                int64_t linearMmaMinBatch)
+                int64_t linearMmaMinBatch, bool denseConvMma)
       : module(module), graph(graph), builder(module.getContext()),
         precision(precision), dependentLaunch(dependentLaunch), tuning(tuning),
-        linearMmaMinBatch(linearMmaMinBatch) {
+        linearMmaMinBatch(linearMmaMinBatch), denseConvMma(denseConvMma) {
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
@@ -176,6 +176,7 @@ private:
   bool dependentLaunch;
   GemmTuning tuning;
   int64_t linearMmaMinBatch;
+  bool denseConvMma;
 
   gpu::GPUModuleOp kernelModule;
   std::unique_ptr<KernelEmitter> emitter;
@@ -521,11 +522,19 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         DenseFPElementsAttr filterValues;
         if (auto constant = conv.getFilter().getDefiningOp<arith::ConstantOp>())
           filterValues = dyn_cast<DenseFPElementsAttr>(constant.getValue());
-        auto k = emitter->emitDirectConv(
-            kernelName(kind), s, conv.getActivation(),
-            {storage(conv.getInput()), builder.getF32Type(),
-             storage(conv.getResult())},
-            filterValues);
+        Elements types{storage(conv.getInput()), builder.getF32Type(),
+                       storage(conv.getResult())};
+        // On tensor cores where the output is 16-bit (the operand type; a
+        // graph output is f32).
+        auto k = denseConvMma && types.out != builder.getF32Type() &&
+                         denseConvOnTensorCores(s, tuning)
+                     ? emitter->emitDenseConvMma(
+                           kernelName(kind + "_mma_" +
+                                      stringifyPrecision(precision).str()),
+                           s, conv.getActivation(), types)
+                     : emitter->emitDirectConv(kernelName(kind), s,
+                                               conv.getActivation(), types,
+                                               filterValues);
         launch(k,
                {viewOf(conv.getInput()), viewOf(conv.getFilter()),
                 viewOf(conv.getBias()), viewOf(conv.getResult())},
@@ -775,7 +784,8 @@ void ConvertNNToGPUPass::runOnOperation() {
                     gemmWarpKSteps,       gemmAsyncStages, gemmAsyncMinK,
                     gemmAsyncBlocksPerSM, gemmSingleSliceK};
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
-                         dependentLaunch, tuning, linearMmaMinBatch);
+                         dependentLaunch, tuning, linearMmaMinBatch,
+                         denseConvMma);
   if (failed(lowering.run()))
     signalPassFailure();
 }
