@@ -99,48 +99,6 @@ static cl::opt<bool> shortSharedPointers(
              "in the GEMM loops; measured 2.4% slower at batch 10 and 0.8% "
              "faster at batch 64 on an H200, so off by default)"),
     cl::init(false), cl::cat(tuning));
-static cl::opt<int64_t> gemmBlocksPerSM(
-    "gemm-blocks-per-sm",
-    cl::desc("Tensor-core GEMM tiles shrink until there are this many blocks "
-             "per SM (default 0: 1 at batch 1, 2 otherwise)"),
-    cl::init(ConvertNNToGPUOptions().gemmBlocksPerSM), cl::cat(tuning));
-static cl::opt<int64_t> gemmWarpsPerSM(
-    "gemm-warps-per-sm",
-    cl::desc("Tensor-core GEMMs share, then split, K until there are this "
-             "many warps per SM (default 16)"),
-    cl::init(ConvertNNToGPUOptions().gemmWarpsPerSM), cl::cat(tuning));
-static cl::opt<int64_t> gemmTileBlocksPerSM(
-    "gemm-tile-blocks-per-sm",
-    cl::desc("Shallow tensor-core GEMMs loop over column tiles until about "
-             "this many blocks per SM remain (default 4)"),
-    cl::init(ConvertNNToGPUOptions().gemmTileBlocksPerSM), cl::cat(tuning));
-static cl::opt<int64_t> gemmWarpKSteps(
-    "gemm-warp-k-steps",
-    cl::desc("Deep tensor-core GEMMs: mma k-steps each warp multiplies per "
-             "staged K slice (default 2)"),
-    cl::init(ConvertNNToGPUOptions().gemmWarpKSteps), cl::cat(tuning));
-static cl::opt<int64_t> gemmAsyncStages(
-    "gemm-async-stages",
-    cl::desc("Deep f16/bf16 tensor-core GEMMs: K slices of both operands in "
-             "flight by cp.async where the activation rows allow it; 1 "
-             "stages the activations through registers (default 4)"),
-    cl::init(ConvertNNToGPUOptions().gemmAsyncStages), cl::cat(tuning));
-static cl::opt<int64_t> gemmAsyncMinK(
-    "gemm-async-min-k",
-    cl::desc("The cp.async ring only for GEMMs over at least this many "
-             "input channels (default 1024)"),
-    cl::init(ConvertNNToGPUOptions().gemmAsyncMinK), cl::cat(tuning));
-static cl::opt<int64_t> gemmAsyncBlocksPerSM(
-    "gemm-async-blocks-per-sm",
-    cl::desc("--gemm-blocks-per-sm for the GEMMs on the cp.async ring "
-             "(default 1)"),
-    cl::init(ConvertNNToGPUOptions().gemmAsyncBlocksPerSM), cl::cat(tuning));
-static cl::opt<int64_t> gemmSingleSliceK(
-    "gemm-single-slice-k",
-    cl::desc("f16/bf16 tensor-core GEMMs over at most this many input "
-             "channels stage all of K at once and loop over column tiles; 0: "
-             "never (default 160)"),
-    cl::init(ConvertNNToGPUOptions().gemmSingleSliceK), cl::cat(tuning));
 static cl::opt<bool> denseConvMma(
     "dense-conv-mma",
     cl::desc("f16/bf16: small dense convolutions (at most 64 taps and 64 "
@@ -148,12 +106,58 @@ static cl::opt<bool> denseConvMma(
              "cores, their input rows staged in shared memory (off by "
              "default: the stem measured 1% slower end to end on an H200)"),
     cl::init(ConvertNNToGPUOptions().denseConvMma), cl::cat(tuning));
-static cl::opt<int64_t> linearMmaMinBatch(
-    "linear-mma-min-batch",
-    cl::desc("tf32/f16/bf16: the linear layer runs as the tensor-core GEMM "
-             "from this batch size on, on CUDA cores below; 0: never (the "
-             "default: measured slower on an H200)"),
-    cl::init(ConvertNNToGPUOptions().linearMmaMinBatch), cl::cat(tuning));
+namespace {
+/// convert-nn-to-gpu's integer tuning options, offered as ptxnet-compile
+/// flags of the same names. Each starts at the pass's default (appended to
+/// its help) and must be at least `min`.
+struct TuningFlag {
+  const char *name;
+  const char *help;
+  int64_t ConvertNNToGPUOptions::*field;
+  int64_t min;
+};
+} // namespace
+
+static const TuningFlag kTuningFlags[] = {
+    {"gemm-blocks-per-sm",
+     "Tensor-core GEMM tiles shrink until there are this many blocks per SM; "
+     "0 picks 1 at batch 1 and 2 otherwise",
+     &ConvertNNToGPUOptions::gemmBlocksPerSM, 0},
+    {"gemm-warps-per-sm",
+     "Tensor-core GEMMs share, then split, K until there are this many warps "
+     "per SM",
+     &ConvertNNToGPUOptions::gemmWarpsPerSM, 1},
+    {"gemm-tile-blocks-per-sm",
+     "Shallow tensor-core GEMMs loop over column tiles until about this many "
+     "blocks per SM remain",
+     &ConvertNNToGPUOptions::gemmTileBlocksPerSM, 1},
+    {"gemm-warp-k-steps",
+     "Deep tensor-core GEMMs: mma k-steps each warp multiplies per staged K "
+     "slice",
+     &ConvertNNToGPUOptions::gemmWarpKSteps, 1},
+    {"gemm-async-stages",
+     "Deep f16/bf16 tensor-core GEMMs: K slices of both operands in flight "
+     "by cp.async where the activation rows allow it; 1 stages the "
+     "activations through registers",
+     &ConvertNNToGPUOptions::gemmAsyncStages, 1},
+    {"gemm-async-min-k",
+     "The cp.async ring only for GEMMs over at least this many input "
+     "channels",
+     &ConvertNNToGPUOptions::gemmAsyncMinK, 1},
+    {"gemm-async-blocks-per-sm",
+     "--gemm-blocks-per-sm for the GEMMs on the cp.async ring",
+     &ConvertNNToGPUOptions::gemmAsyncBlocksPerSM, 1},
+    {"gemm-single-slice-k",
+     "f16/bf16 tensor-core GEMMs over at most this many input channels "
+     "stage all of K at once and loop over column tiles; 0: never",
+     &ConvertNNToGPUOptions::gemmSingleSliceK, 0},
+    {"linear-mma-min-batch",
+     "tf32/f16/bf16: the linear layer runs as the tensor-core GEMM from this "
+     "batch size on, on CUDA cores below; 0: never (measured slower on an "
+     "H200)",
+     &ConvertNNToGPUOptions::linearMmaMinBatch, 0},
+};
+
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to write (default: exe)"),
     cl::values(clEnumValN(Emit::fused, "fused", "nn graph after fusion"),
@@ -198,6 +202,19 @@ static LogicalResult printModule(ModuleOp module, StringRef path) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // The tuning flags (registered before parsing, alive until exit).
+  SmallVector<std::string> tuningHelp;
+  SmallVector<std::unique_ptr<cl::opt<int64_t>>> tuningOptions;
+  for (const TuningFlag &flag : kTuningFlags) {
+    int64_t byDefault = ConvertNNToGPUOptions().*flag.field;
+    tuningHelp.push_back(
+        (llvm::Twine(flag.help) + " (default " + llvm::Twine(byDefault) + ")")
+            .str());
+  }
+  for (auto [flag, help] : llvm::zip_equal(kTuningFlags, tuningHelp))
+    tuningOptions.push_back(std::make_unique<cl::opt<int64_t>>(
+        StringRef(flag.name), cl::desc(help),
+        cl::init(ConvertNNToGPUOptions().*flag.field), cl::cat(tuning)));
   cl::HideUnrelatedOptions({&category, &tuning});
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -217,18 +234,12 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  for (auto *option : {&gemmWarpsPerSM, &gemmTileBlocksPerSM, &gemmWarpKSteps,
-                       &gemmAsyncStages, &gemmAsyncMinK, &gemmAsyncBlocksPerSM})
-    if (*option < 1) {
-      llvm::errs() << "error: --" << option->ArgStr << " must be positive, got "
-                   << *option << "\n";
-      return 1;
-    }
-  for (cl::opt<int64_t> *option :
-       {&gemmBlocksPerSM, &gemmSingleSliceK, &linearMmaMinBatch})
-    if (*option < 0) {
-      llvm::errs() << "error: --" << option->ArgStr
-                   << " must not be negative, got " << *option << "\n";
+  for (auto [flag, option] : llvm::zip_equal(kTuningFlags, tuningOptions))
+    if (*option < flag.min) {
+      llvm::errs() << "error: --" << flag.name
+                   << (flag.min > 0 ? " must be positive"
+                                    : " must not be negative")
+                   << ", got " << *option << "\n";
       return 1;
     }
 
@@ -299,15 +310,8 @@ int main(int argc, char **argv) {
   ConvertNNToGPUOptions toGpu;
   toGpu.precision = precision;
   toGpu.dependentLaunch = dependent;
-  toGpu.gemmBlocksPerSM = gemmBlocksPerSM;
-  toGpu.gemmWarpsPerSM = gemmWarpsPerSM;
-  toGpu.gemmTileBlocksPerSM = gemmTileBlocksPerSM;
-  toGpu.gemmWarpKSteps = gemmWarpKSteps;
-  toGpu.gemmAsyncStages = gemmAsyncStages;
-  toGpu.gemmAsyncMinK = gemmAsyncMinK;
-  toGpu.gemmAsyncBlocksPerSM = gemmAsyncBlocksPerSM;
-  toGpu.gemmSingleSliceK = gemmSingleSliceK;
-  toGpu.linearMmaMinBatch = linearMmaMinBatch;
+  for (auto [flag, option] : llvm::zip_equal(kTuningFlags, tuningOptions))
+    toGpu.*flag.field = *option;
   toGpu.denseConvMma = denseConvMma;
   lower.addPass(createConvertNNToGPU(toGpu));
   if (failed(lower.run(*module)))
