@@ -202,19 +202,19 @@ static LogicalResult printModule(ModuleOp module, StringRef path) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  // The tuning flags (registered before parsing, alive until exit).
-  SmallVector<std::string> tuningHelp;
+  // The tuning flags (registered before parsing, alive until exit; the
+  // help strings are sized up front, so cl::desc's references stay valid).
+  std::vector<std::string> tuningHelp(std::size(kTuningFlags));
   SmallVector<std::unique_ptr<cl::opt<int64_t>>> tuningOptions;
-  for (const TuningFlag &flag : kTuningFlags) {
+  for (auto [flag, help] : llvm::zip_equal(kTuningFlags, tuningHelp)) {
     int64_t byDefault = ConvertNNToGPUOptions().*flag.field;
-    tuningHelp.push_back(
+    help =
         (llvm::Twine(flag.help) + " (default " + llvm::Twine(byDefault) + ")")
-            .str());
-  }
-  for (auto [flag, help] : llvm::zip_equal(kTuningFlags, tuningHelp))
+            .str();
     tuningOptions.push_back(std::make_unique<cl::opt<int64_t>>(
-        StringRef(flag.name), cl::desc(help),
-        cl::init(ConvertNNToGPUOptions().*flag.field), cl::cat(tuning)));
+        StringRef(flag.name), cl::desc(help), cl::init(byDefault),
+        cl::cat(tuning)));
+  }
   cl::HideUnrelatedOptions({&category, &tuning});
   cl::ParseCommandLineOptions(
       argc, argv,

@@ -237,6 +237,26 @@ struct KB {
       state = body(c(iv), state);
     return state;
   }
+  /// Thread `tid` of `threads` moves elements tid, tid + threads, ... below
+  /// `total`: it issues all its loads before its stores (one latency for all
+  /// of them, where a load-store loop waits out one per element), and skips
+  /// the stores of the last round past `total` (`load` masks those itself).
+  void loadsThenStores(Value tid, int64_t threads, int64_t total,
+                       llvm::function_ref<Value(Value)> load,
+                       llvm::function_ref<void(Value, Value)> store) {
+    SmallVector<std::pair<Value, Value>> loaded; // (element, value)
+    for (int64_t base = 0; base < total; base += threads) {
+      Value e = add(tid, base);
+      loaded.push_back({e, load(e)});
+    }
+    for (auto [round, item] : llvm::enumerate(loaded)) {
+      auto [e, v] = item;
+      if (int64_t(round + 1) * threads <= total)
+        store(e, v);
+      else
+        ifThen(lt(e, total), [&, e = e, v = v] { store(e, v); });
+    }
+  }
   void loop(int64_t lb, int64_t ub, int64_t step,
             llvm::function_ref<void(Value)> body) {
     loop(lb, ub, step, ValueRange{}, [&](Value iv, ValueRange) {
@@ -576,13 +596,12 @@ KernelLaunch KernelEmitter::emitDenseConvMma(StringRef name, const ConvShape &s,
   const int64_t mTiles = ceilDiv(s.oc, 16);
   const int64_t threads = 32 * p.rows * p.warpsPerRow;
   const int64_t zeroRow = s.c * p.plane();
-  auto func = createKernel(
-      name, directConvArguments(ctx, s, types),
-      {workgroupMemref(ctx, {p.elements(s)}, half),
-       workgroupMemref(ctx, {p.outElements(s)}, half),
-       workgroupMemref(
-           ctx, {llvm::alignTo(s.oc, 16), DenseConvMmaPlan::filterRow(s)},
-           half)});
+  const int64_t tileChannels = llvm::alignTo(s.oc, 16);
+  const int64_t rowA = DenseConvMmaPlan::filterRow(s);
+  auto func = createKernel(name, directConvArguments(ctx, s, types),
+                           {workgroupMemref(ctx, {p.elements(s)}, half),
+                            workgroupMemref(ctx, {p.outElements(s)}, half),
+                            workgroupMemref(ctx, {tileChannels, rowA}, half)});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
@@ -591,7 +610,6 @@ KernelLaunch KernelEmitter::emitDenseConvMma(StringRef name, const ConvShape &s,
   Value staged = func.getWorkgroupAttributions()[0];
   Value outTile = func.getWorkgroupAttributions()[1];
   Value tileA = func.getWorkgroupAttributions()[2];
-  const int64_t tileChannels = 16 * ceilDiv(s.oc, 16);
   Value tid = k.threadId(gpu::Dimension::x);
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
   Value g = k.div(lane, 4), t = k.rem(lane, 4);
@@ -599,9 +617,14 @@ KernelLaunch KernelEmitter::emitDenseConvMma(StringRef name, const ConvShape &s,
   Value oy0 = k.mul(k.blockId(gpu::Dimension::x), p.rows);
   Value iy0 = k.sub(k.mul(oy0, s.sh), k.c(s.pt));
 
+  // Tap kk of the filter as (channel, ky, kx).
+  auto tapIndices = [&](Value kk) {
+    return std::array<Value, 3>{k.div(kk, s.kh * s.kw),
+                                k.rem(k.div(kk, s.kw), s.kh), k.rem(kk, s.kw)};
+  };
+
   // Staging: row r of channel c holds input row iy0 + r, column x at shift +
-  // x; chunks of vw values, each wholly inside or outside the image. A
-  // thread issues all its loads before its stores.
+  // x; chunks of vw values, each wholly inside or outside the image.
   const int64_t inBytes = types.in.getIntOrFloatBitWidth() / 8;
   int64_t vw = 1;
   for (int64_t v : {8, 4, 2})
@@ -611,84 +634,57 @@ KernelLaunch KernelEmitter::emitDenseConvMma(StringRef name, const ConvShape &s,
     }
   const int64_t chunksPerRow = p.width / vw;
   const int64_t realRows = s.c * p.rowsStaged;
-  const int64_t chunks = (realRows + 1) * chunksPerRow;
-  struct Chunk {
-    Value index;
-    SmallVector<Value> values;
+  auto chunkIndices = [&](Value chunk) {
+    Value row = k.div(chunk, chunksPerRow);
+    return std::make_pair(row, k.mul(k.rem(chunk, chunksPerRow), vw));
   };
-  SmallVector<Chunk> loaded;
-  for (int64_t base = 0; base < chunks; base += threads) {
-    Value idx = k.add(tid, base);
-    Value row = k.div(idx, chunksPerRow);
-    Value col = k.mul(k.rem(idx, chunksPerRow), vw);
-    Value y = k.add(iy0, k.rem(row, p.rowsStaged));
-    Value x = k.sub(col, k.c(p.shift));
-    Value ok =
-        k.both(k.both(k.lt(row, realRows), k.both(k.ge0(y), k.lt(y, s.h))),
-               k.both(k.ge0(x), k.lt(x, s.w)));
-    loaded.push_back(
-        {k.add(k.mul(row, p.width), col),
-         k.maskedVectorRead(ok, in, {n, k.div(row, p.rowsStaged), y, x}, vw)});
-  }
-  for (int64_t i = 0, e = loaded.size(); i < e; ++i) {
-    const Chunk &chunk = loaded[i];
-    auto store = [&] {
-      SmallVector<Value> halves;
-      for (Value v : chunk.values)
-        halves.push_back(k.convert(v, half));
-      if (vw == 1) {
-        k.store(halves.front(), staged, {chunk.index});
-        return;
-      }
-      k.vectorStore(vector::FromElementsOp::create(
-                        b, VectorType::get({vw}, half), halves),
-                    staged, {chunk.index});
-    };
-    if ((i + 1) * threads <= chunks)
-      store();
-    else
-      k.ifThen(k.lt(k.add(tid, i * threads), chunks), store);
-  }
+  k.loadsThenStores(
+      tid, threads, (realRows + 1) * chunksPerRow,
+      [&](Value chunk) {
+        auto [row, col] = chunkIndices(chunk);
+        Value y = k.add(iy0, k.rem(row, p.rowsStaged));
+        Value x = k.sub(col, k.c(p.shift));
+        Value ok =
+            k.both(k.both(k.lt(row, realRows), k.both(k.ge0(y), k.lt(y, s.h))),
+                   k.both(k.ge0(x), k.lt(x, s.w)));
+        SmallVector<Value> halves;
+        for (Value v : k.maskedVectorRead(
+                 ok, in, {n, k.div(row, p.rowsStaged), y, x}, vw))
+          halves.push_back(k.convert(v, half));
+        return vw == 1 ? halves.front()
+                       : vector::FromElementsOp::create(
+                             b, VectorType::get({vw}, half), halves)
+                             .getResult();
+      },
+      [&](Value chunk, Value v) {
+        auto [row, col] = chunkIndices(chunk);
+        Value at = k.add(k.mul(row, p.width), col);
+        if (vw == 1)
+          k.store(v, staged, {at});
+        else
+          k.vectorStore(v, staged, {at});
+      });
   // The filter as A (taps in OIHW order, zero past O and past K), by
   // coalesced loads: the warps then take their fragments by ldmatrix
   // (gathering them from device memory per lane cost half of the kernel's
-  // sectors).
-  const int64_t rowA = DenseConvMmaPlan::filterRow(s);
-  const int64_t elementsA = tileChannels * rowA;
-  SmallVector<std::pair<Value, Value>> filterLoads; // (index, value)
-  for (int64_t base = 0; base < elementsA; base += threads) {
-    Value e = k.add(tid, base);
-    Value o = k.div(e, rowA), kk = k.rem(e, rowA);
-    Value ok = k.both(k.lt(o, s.oc), k.lt(kk, taps));
-    if (base + threads > elementsA)
-      ok = k.both(ok, k.lt(e, elementsA));
-    Value ci = k.div(kk, s.kh * s.kw), ky = k.rem(k.div(kk, s.kw), s.kh),
-          kx = k.rem(kk, s.kw);
-    filterLoads.push_back(
-        {e, k.convert(k.maskedLoad(ok, filter, {o, ci, ky, kx}), half)});
-  }
-  for (int64_t i = 0, e = filterLoads.size(); i < e; ++i) {
-    auto [index, value] = filterLoads[i];
-    auto store = [&, index = index, value = value] {
-      k.store(value, tileA, {k.div(index, rowA), k.rem(index, rowA)});
-    };
-    if ((i + 1) * threads <= elementsA)
-      store();
-    else
-      k.ifThen(k.lt(index, elementsA), store);
-  }
+  // sectors). Elements past the tile lie past O.
+  k.loadsThenStores(
+      tid, threads, tileChannels * rowA,
+      [&](Value e) {
+        Value o = k.div(e, rowA), kk = k.rem(e, rowA);
+        auto [ci, ky, kx] = tapIndices(kk);
+        Value ok = k.both(k.lt(o, s.oc), k.lt(kk, taps));
+        return k.convert(k.maskedLoad(ok, filter, {o, ci, ky, kx}), half);
+      },
+      [&](Value e, Value v) {
+        k.store(v, tileA, {k.div(e, rowA), k.rem(e, rowA)});
+      });
   gpu::BarrierOp::create(b);
 
   Value rowInBlock = k.div(warp, p.warpsPerRow);
   Value part = k.rem(warp, p.warpsPerRow);
   Value oy = k.add(oy0, rowInBlock);
   k.ifThen(k.lt(oy, s.oh), [&] {
-    // Tap kk of the filter as (channel, ky, kx).
-    auto tapIndices = [&](Value kk) {
-      return std::array<Value, 3>{k.div(kk, s.kh * s.kw),
-                                  k.rem(k.div(kk, s.kw), s.kh),
-                                  k.rem(kk, s.kw)};
-    };
     // A fragments [m][ks], x4: lanes 0-15 address rows 16 m + 0..15 at tap
     // 16 ks, lanes 16-31 the same rows at tap 16 ks + 8.
     Value lane16 = k.rem(lane, 16), laneHalf = k.div(lane, 16);
