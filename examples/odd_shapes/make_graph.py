@@ -21,6 +21,13 @@ convolution with padding 2 from 2 channels (50 taps) on a 20x36 map, then a
 2x2 stride-2 one without padding from 16 channels (64 taps) into 40, so
 partial pixel groups and channel tiles, vector and padded staging.
 
+With `--graph fused`, DIR/fused.mlir: MBConv blocks whose expand 1x1 and
+depthwise 3x3 fuse into one tensor-core kernel in f16/bf16 (compile with
+`--compose-pointwise off --fuse-expand-depthwise 64`): from the f32 input
+(16 channels, 24x40, stride 2), from 40 channels (two K slices, stride 1 on
+12x20), from 24 (stride 2), and from 32 channels on a 3x5 map (odd widths:
+scalar staging and stores).
+
 Then `ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output
 DIR/ref.npy` gives the reference, and each compiled program runs with
 `--input DIR/input.npy --check DIR/ref.npy` (bench/check-odd-shapes.sh).
@@ -47,13 +54,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--graph", choices=["odd", "ring", "dense"], default="odd")
+    ap.add_argument("--graph", choices=["odd", "ring", "dense", "fused"], default="odd")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     name = args.graph
     batch = 3
     in_shape = {"odd": (3, 5, 17, 19), "ring": (3, 70, 12, 14),
-                "dense": (3, 2, 20, 36)}[name]
+                "dense": (3, 2, 20, 36),
+                "fused": (3, 16, 24, 40)}[name]
     lines = [f"nn.graph @{name}(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
     value, shape, count = "%x", in_shape, 0
 
@@ -89,6 +97,20 @@ def main():
     elif name == "dense":
         conv(16, 5, 1, 2, 1, "relu6")      # 50 taps, 20x36 output
         conv(40, 2, 2, 0, 1, "relu")       # 64 taps, 10x18 output
+        conv(64, 1, 1, 0, 1, "relu", pooled=True)
+    elif name == "fused":
+        conv(48, 1, 1, 0, 1, "relu6")      # expand from the f32 input
+        conv(48, 3, 2, 1, 48, "relu6")     # 12x20
+        conv(40, 1, 1, 0, 1, "none")
+        conv(96, 1, 1, 0, 1, "relu6")      # expand from 40: two K slices
+        conv(96, 3, 1, 1, 96, "relu6")     # stride 1
+        conv(24, 1, 1, 0, 1, "none")
+        conv(64, 1, 1, 0, 1, "relu6")      # expand from 24
+        conv(64, 3, 2, 1, 64, "relu6")     # 6x10
+        conv(32, 1, 1, 0, 1, "none")
+        conv(32, 3, 2, 1, 32, "relu6")     # 3x5
+        conv(48, 1, 1, 0, 1, "relu6")      # expand from 32 on a 3x5 map
+        conv(48, 3, 1, 1, 48, "relu6")     # odd widths
         conv(64, 1, 1, 0, 1, "relu", pooled=True)
     else:
         conv(136, 1, 1, 0, 1, "relu6")     # from the f32 input: registers

@@ -52,7 +52,7 @@ nn.graph @mbconv(%x: tensor<2x48x8x8xf32>) -> tensor<2x40x8x8xf32> {
 // so the first two bytes of the blob (the expand filter) are 4D 3D.
 // CHECK: memref.global "public" constant @ptxnet_weights : memref<{{[0-9]+}}xi8> = dense<"0x4D3D4D3D
 // CHECK-LABEL: gpu.func @expand_dw3x3_s2_relu6_mma_bf16_0
-// CHECK-SAME: workgroup(%{{.*}} : memref<32x24xbf16, {{.*}}, %{{.*}} : memref<32x520xbf16, {{.*}}) kernel
+// CHECK-SAME: workgroup(%{{.*}} : memref<32x24xbf16, {{.*}}, %{{.*}} : memref<32x328xbf16, {{.*}}, %{{.*}} : memref<320xi16, {{.*}}) kernel
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 nn.graph @expand_dw(%x: tensor<2x16x16x16xf32>) -> tensor<2x96x8x8xf32> {

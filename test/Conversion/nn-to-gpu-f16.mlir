@@ -56,13 +56,13 @@
 
 // Shared tiles are 16-byte aligned (ldmatrix rows, cp.async, vectors).
 // PTX: .shared .align 16 .b8 __wg_conv1x1_mma_f16_relu6_0_0[
-// PTX: ldmatrix.sync.aligned.m8n8.x4.shared.b16
-// PTX: ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
-// PTX: cvt.rn.f16x2.f32
-// PTX: max.NaN.f16x2
-// PTX: min.NaN.f16x2
-// PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
-// PTX: cvt.rn.f16.f32
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
+// PTX-DAG: cvt.rn.f16x2.f32
+// PTX-DAG: max.NaN.f16x2
+// PTX-DAG: min.NaN.f16x2
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX-DAG: cvt.rn.f16.f32
 nn.graph @mbconv(%x: tensor<2x48x8x8xf32>) -> tensor<2x40x8x8xf32> {
   %we = arith.constant dense<0.05> : tensor<64x48x1x1xf32>
   %be = arith.constant dense<0.1> : tensor<64xf32>
@@ -103,40 +103,57 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 
 // An expand + depthwise pair in f16 runs its expand on tensor cores: blocks
 // of 32 hidden channels over an input region sized to the layer (here the
-// whole 8x8 output map: a 17x17 region of the 16x16 input, halo included,
-// padded to 512 positions, 8 warps), the expand filter (f16, 16 input
-// channels) by cp.async, with threads past the last piece copying nothing,
-// the region staged as f16, ldmatrix + m16n8k16, then the 32 x 512 hidden
-// tile in the same shared buffer and the depthwise from there. 96 hidden
+// whole 8x8 output map: 17 rows of the 16x16 input, halo included, staged
+// from one column further left so that every pair of f32 values is an
+// aligned 8-byte vector, 17 x 18 positions padded to 320, a warp per 64),
+// the expand filter (f16, 16 input channels) by cp.async, with threads past
+// the last piece copying nothing, the padding mask, the region staged as f16
+// pairs (all loads, then all stores), ldmatrix + m16n8k16 from accumulators
+// that start at the bias, then the 32 x 320 hidden tile in the same shared
+// buffer, as masked f16 pairs, and the depthwise from there. 96 hidden
 // channels: 1 patch, 3 channel blocks, 2 images.
 // CHECK-LABEL: func.func @ptxnet_forward
-// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@expand_dw3x3_s2_relu6_mma_f16_0 blocks in (%c1{{.*}}, %c3, %c2) threads in (%c256,
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@expand_dw3x3_s2_relu6_mma_f16_0 blocks in (%c1{{.*}}, %c3, %c2) threads in (%c160,
 // CHECK-SAME: args(%{{.*}} : memref<2x16x16x16xf32>, %{{.*}} : memref<96x16xf16>, %{{.*}} : memref<96xf32>, %{{.*}} : memref<96x1x3x3xf32>, %{{.*}} : memref<96xf32>, %{{.*}} : memref<2x96x8x8xf32>)
 // CHECK-LABEL: gpu.func @expand_dw3x3_s2_relu6_mma_f16_0
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<32x520xf16, {{.*}}) kernel
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<32x328xf16, {{.*}}, %[[M:.*]] : memref<320xi16, {{.*}}) kernel
 // CHECK: scf.if
 // CHECK:   nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK: %[[G:.*]] = nvgpu.device_async_create_group
 // CHECK-NEXT: nvgpu.device_async_wait %[[G]] {numGroups = 0 : i32}
-// CHECK: scf.for
+// CHECK: scf.if
+// CHECK:   vector.store %{{.*}}, %[[M]][%{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xi16>
+// CHECK: %[[BIAS:.*]] = vector.from_elements %{{.*}} : vector<2x2xf32>
+// CHECK: scf.for {{.*}} iter_args(%{{.*}} = %[[BIAS]],
 // CHECK:   gpu.barrier
-// CHECK:   arith.truncf %{{.*}} : f32 to f16
-// CHECK:   memref.store %{{.*}}, %[[B]]
+// CHECK:   vector.load %arg0[{{.*}}] {alignment = 8 : i64} : memref<2x16x16x16xf32>, vector<2xf32>
+// CHECK:   arith.truncf %{{.*}} : vector<2xf32> to vector<2xf16>
+// CHECK:   vector.load %arg0
+// CHECK:   scf.if
+// CHECK:     vector.store %{{.*}}, %[[B]][{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xf16>
 // CHECK:   gpu.barrier
 // CHECK:   nvgpu.ldmatrix %[[A]]
 // CHECK:   nvgpu.ldmatrix %[[B]]{{.*}}transpose = true
 // CHECK:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]}
 // Once every warp is done reading B, the buffer takes the hidden tile.
 // CHECK: gpu.barrier
-// CHECK: arith.minimumf
-// CHECK: memref.store %{{.*}}, %[[B]]
+// CHECK: %[[MASK:.*]] = vector.load %[[M]][%{{.*}}] {{.*}} vector<2xi16>
+// CHECK: arith.minimumf %{{.*}} : vector<2xf32>
+// CHECK: %[[H:.*]] = arith.truncf %{{.*}} : vector<2xf32> to vector<2xf16>
+// CHECK: %[[BITS:.*]] = vector.bitcast %[[H]] : vector<2xf16> to vector<2xi16>
+// CHECK: %[[ZEROED:.*]] = arith.andi %[[BITS]], %[[MASK]] : vector<2xi16>
+// CHECK: %[[P:.*]] = vector.bitcast %[[ZEROED]] : vector<2xi16> to vector<2xf16>
+// CHECK: vector.store %[[P]], %[[B]]
 // CHECK: gpu.barrier
-// The depthwise: a thread owns a column of a channel, loads its 9 taps once
-// and walks down the column, reading each hidden row once.
+// The depthwise: a thread owns two adjacent columns of a channel, loads its
+// 9 taps once and walks down the columns, reading each hidden row once as
+// aligned pairs; the 8-column map takes the outputs as pairs.
 // CHECK: scf.for
+// CHECK:   scf.if
 // CHECK-COUNT-9: memref.load %arg3
-// CHECK:   memref.load %[[B]]
+// CHECK:   vector.load %[[B]][{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xf16>
 // CHECK:   arith.extf
+// CHECK:   vector.store %{{.*}}, %arg5[{{.*}}] {alignment = 8 : i64} : memref<2x96x8x8xf32>, vector<2xf32>
 nn.graph @expand_dw(%x: tensor<2x16x16x16xf32>) -> tensor<2x96x8x8xf32> {
   %we = arith.constant dense<0.05> : tensor<96x16x1x1xf32>
   %be = arith.constant dense<0.1> : tensor<96xf32>

@@ -1936,57 +1936,35 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
 //===----------------------------------------------------------------------===//
 
 // A block owns 32 hidden channels of one image and a th x tw patch of
-// depthwise outputs, whose input region (halo included) is rh x rw
-// positions, padded to `positions` (128, 256 or 512). planExpandPatch picks
-// the patch per layer: the whole map where it fits (the late blocks' 8x8
-// and 15x15 maps), otherwise wide patches of a few rows. The expand is a 32 x
-// positions GEMM over the input channels: A (the expand filter rows, all of K)
-// stays in shared memory, B (the input region) is staged 32 channels at a time,
-// and each warp owns one or two 32-position column groups (m16n8k16 on
-// ldmatrix fragments). Bias, ReLU6 and the zero padding of the hidden tensor
-// are applied as the fragments go to a shared 32 x positions hidden tile,
-// which reuses B's buffer once the GEMM is done; the depthwise then reads
-// its taps from there and writes whole patch rows.
-static constexpr int64_t kHiddenRows = 32, kMaxRegionPositions = 512;
+// depthwise outputs (tw even: a thread of the depthwise computes two adjacent
+// columns). Its input region, halo included, is staged as rh rows of `width`
+// columns that start `shift` columns left of the depthwise window, so that
+// every staged vector of vw values is aligned and wholly inside or outside
+// the image; the region is padded to `positions`, 64 per warp.
+// planExpandPatch picks the patch per layer: the whole map where it fits
+// (the late blocks' 8x8 and 15x15 maps), otherwise wide patches of a few
+// rows. The expand is a 32 x positions GEMM over the input channels: A (the
+// expand filter rows, all of K) stays in shared memory, B (the input region)
+// is staged 32 channels at a time, and each warp owns two 32-position column
+// groups (m16n8k16 on ldmatrix fragments), its accumulators starting at the
+// bias. The activation, the packing into 16-bit pairs and the zero padding
+// of the hidden tensor (a mask per position, set while staging) are applied
+// as the fragments go to a shared 32 x positions hidden tile, which reuses
+// B's buffer once the GEMM is done; the depthwise then reads its taps from
+// there as aligned pairs.
+static constexpr int64_t kHiddenRows = 32, kPositionsPerWarp = 64;
 
 namespace {
 struct ExpandPatch {
-  int64_t th, tw;    // output patch
-  int64_t rh, rw;    // its input region
-  int64_t positions; // region positions, padded: 128, 256 or 512
-  int64_t threads() const { return positions == 512 ? 256 : 128; }
-  /// 32-position column groups of the expand each warp owns.
-  int64_t groupsPerWarp() const { return positions / (threads() / 32) / 32; }
+  int64_t th, tw;    // output patch (tw even)
+  int64_t rh, width; // staged region: rows, columns (a multiple of vw)
+  int64_t shift;     // staged columns left of the depthwise window
+  int64_t vw;        // input values per staged vector
+  int64_t positions; // rh x width, padded to whole warps
+  int64_t warps() const { return positions / kPositionsPerWarp; }
+  int64_t threads() const { return 32 * warps(); }
 };
 } // namespace
-
-/// The patch with the least estimated traffic for the whole map, counted in
-/// 32-byte sectors of 16-bit values: the input rows each block stages (all
-/// `inChannels`, from L2), the output rows it stores (32 channels), and the
-/// per-position work of the expand. Wide patches win where maps are large
-/// (coalesced rows), the whole map where it fits.
-static ExpandPatch planExpandPatch(const ConvShape &s, int64_t inChannels) {
-  ExpandPatch best{};
-  int64_t bestCost = std::numeric_limits<int64_t>::max();
-  for (int64_t th = 1; th <= s.oh; ++th)
-    for (int64_t tw = 1; tw <= s.ow; ++tw) {
-      int64_t rh = (th - 1) * s.sh + s.kh, rw = (tw - 1) * s.sw + s.kw;
-      int64_t region = rh * rw;
-      if (region > kMaxRegionPositions)
-        continue;
-      int64_t positions = region <= 128 ? 128 : region <= 256 ? 256 : 512;
-      int64_t patches = ceilDiv(s.oh, th) * ceilDiv(s.ow, tw);
-      // A row of n values touches about n / 16 + 1 sectors.
-      int64_t cost = patches * (inChannels * rh * (ceilDiv(rw, 16) + 1) +
-                                kHiddenRows * th * (ceilDiv(tw, 16) + 1) +
-                                positions * inChannels / 16);
-      if (cost < bestCost) {
-        bestCost = cost;
-        best = {th, tw, rh, rw, positions};
-      }
-    }
-  return best;
-}
 
 /// The expand's K staged per round, and K padded to whole rounds.
 static int64_t expandSlice(int64_t inChannels) {
@@ -1997,17 +1975,149 @@ static int64_t expandPaddedK(int64_t inChannels) {
          expandSlice(inChannels);
 }
 
+/// Shared memory of a block: A (32 x (padded K + 8)), the B / hidden buffer
+/// (32 x (positions + 8)) of 16-bit floats, and the i16 mask per position.
+static int64_t expandSharedBytes(int64_t positions, int64_t inChannels) {
+  return 2 * kHiddenRows * (expandPaddedK(inChannels) + 8 + positions + 8) +
+         2 * positions;
+}
+
+/// The patch with the least estimated instruction count over the whole map
+/// (thread instructions, from the kernel's loops): staging the region, the
+/// expand and its epilogue per position, the depthwise per pair of outputs
+/// and round of the block's threads, and a fixed cost per block. Patches
+/// that fit the 48 KB of static shared memory and 1024 threads only.
+static std::optional<ExpandPatch>
+planExpandPatch(const ConvShape &s, int64_t inChannels, int64_t inBytes) {
+  const int64_t kPad = expandPaddedK(inChannels);
+  std::optional<ExpandPatch> best;
+  int64_t bestCost = std::numeric_limits<int64_t>::max();
+  for (int64_t th = 1; th <= s.oh; ++th)
+    for (int64_t tw = 2; tw <= s.ow + 1; tw += 2)
+      for (int64_t vw : {8, 4, 2, 1}) {
+        if (vw * inBytes > 16 || s.w % vw != 0 || (tw * s.sw) % vw != 0)
+          continue;
+        // The window starts at ox0 sw - pl, ox0 sw a multiple of vw.
+        int64_t shift = ((-s.pl) % vw + vw) % vw;
+        int64_t rh = (th - 1) * s.sh + s.kh;
+        int64_t width = ceilDiv(shift + (tw - 1) * s.sw + s.kw, vw) * vw;
+        int64_t positions =
+            ceilDiv(rh * width, kPositionsPerWarp) * kPositionsPerWarp;
+        if (positions > 2048 ||
+            expandSharedBytes(positions, inChannels) > 48 * 1024)
+          continue;
+        ExpandPatch p{th, tw, rh, width, shift, vw, positions};
+        int64_t rounds = ceilDiv(kHiddenRows * tw / 2, p.threads());
+        int64_t block = kPad * positions / vw * 4 +
+                        positions * (kPad * 3 / 4 + 96) +
+                        rounds * p.threads() * th * (24 + 8 * s.sw) + 3000;
+        int64_t cost = ceilDiv(s.oh, th) * ceilDiv(s.ow, tw) * block;
+        if (cost < bestCost) {
+          bestCost = cost;
+          best = p;
+        }
+      }
+  return best;
+}
+
 bool ptxnet::kernels::expandDepthwiseOnTensorCores(const ConvShape &s,
                                                    int64_t inChannels) {
   if (s.kh != 3 || s.kw != 3 || (s.sh != 1 && s.sh != 2) || s.sh != s.sw ||
       inChannels % 8 != 0)
     return false;
-  // Shared memory: A (32 x (padded K + 8)) and the B / hidden buffer
-  // (32 x (positions + 8)) of 16-bit floats must stay under 48 KB.
-  ExpandPatch patch = planExpandPatch(s, inChannels);
-  int64_t bytes =
-      2 * kHiddenRows * (expandPaddedK(inChannels) + 8 + patch.positions + 8);
-  return patch.positions > 0 && bytes <= 48 * 1024;
+  // Scalar staging (vw = 1) fits any input type: the element size only
+  // widens the choice.
+  return planExpandPatch(s, inChannels, /*inBytes=*/4).has_value();
+}
+
+/// The depthwise convolution `s` of a block's hidden tile (rows of `width`
+/// positions whose first `shift` columns precede the window), written to
+/// `out`. A thread owns two adjacent output columns of one channel and walks
+/// down its th rows: the channel's taps and bias are loaded once, and each
+/// hidden row it needs is read once, as aligned pairs, and kept in registers
+/// while the rows that use it are computed. Consecutive threads own
+/// consecutive column pairs, and store them as one pair where the map's
+/// width is even.
+static void emitDepthwisePairsFromShared(KB &k, const ConvShape &s,
+                                         const ExpandPatch &p, Value hidden,
+                                         Value ch0, Value n, Value oy0,
+                                         Value ox0, Value filter, Value bias,
+                                         Value out, Value tid, Activation act) {
+  ImplicitLocOpBuilder &b = k.b;
+  const int64_t pairsPerRow = p.tw / 2, units = kHiddenRows * pairsPerRow;
+  const int64_t threads = p.threads();
+  // A pair's taps in a hidden row: columns c0 .. c0 + sw + kw - 1, read as
+  // the pairs from the even column below c0 (c0 = shift + 2 m sw, so its
+  // parity is the shift's).
+  const int64_t lead = p.shift % 2, needed = s.sw + s.kw;
+  const int64_t loads = ceilDiv(lead + needed, 2);
+  Type half = cast<MemRefType>(hidden.getType()).getElementType();
+  Type outType = cast<MemRefType>(out.getType()).getElementType();
+  auto pairType = VectorType::get({2}, half);
+  k.loop(0, ceilDiv(units, threads) * threads, threads, [&](Value base) {
+    Value e = k.add(base, tid);
+    k.ifThen(k.lt(e, units), [&] {
+      Value j = k.div(e, pairsPerRow), m = k.rem(e, pairsPerRow);
+      Value ch = k.add(ch0, j);
+      Value chOk = k.lt(ch, s.c);
+      Value chSafe = k.sel(chOk, ch, k.c(0));
+      SmallVector<Value> taps;
+      for (int64_t ky = 0; ky < s.kh; ++ky)
+        for (int64_t kx = 0; kx < s.kw; ++kx)
+          taps.push_back(k.load(filter, {chSafe, k.c(0), k.c(ky), k.c(kx)}));
+      Value b0 = k.load(bias, {chSafe});
+      Value ox = k.mul(m, 2);
+      Value x = k.add(ox0, ox);
+      Value columnOk = k.both(chOk, k.lt(x, s.ow));
+      Value a0 = k.add(k.mul(ox, s.sw), p.shift - lead);
+      llvm::DenseMap<int64_t, SmallVector<Value>> rows; // region row -> taps
+      auto row = [&](int64_t r) -> ArrayRef<Value> {
+        auto [it, inserted] = rows.try_emplace(r);
+        if (inserted) {
+          SmallVector<Value> values;
+          for (int64_t i = 0; i < loads; ++i) {
+            Value v = k.vectorLoad(pairType, hidden,
+                                   {j, k.add(a0, r * p.width + 2 * i)});
+            for (int64_t h = 0; h < 2; ++h)
+              values.push_back(k.convert(vector::ExtractOp::create(b, v, h),
+                                         b.getF32Type()));
+          }
+          it->second.assign(values.begin() + lead,
+                            values.begin() + lead + needed);
+        }
+        return it->second;
+      };
+      for (int64_t oy = 0; oy < p.th; ++oy) {
+        Value sum[2] = {b0, b0};
+        for (int64_t ky = 0; ky < s.kh; ++ky) {
+          ArrayRef<Value> h = row(oy * s.sh + ky);
+          for (int64_t c = 0; c < 2; ++c)
+            for (int64_t kx = 0; kx < s.kw; ++kx)
+              sum[c] = k.fma(sum[c], h[c * s.sw + kx], taps[ky * s.kw + kx]);
+        }
+        for (int64_t r = oy * s.sh; r < (oy + 1) * s.sh; ++r)
+          rows.erase(r); // no later output row reads it
+        Value y = k.add(oy0, oy);
+        Value ok = k.both(columnOk, k.lt(y, s.oh));
+        Value v0 = k.activate(sum[0], act), v1 = k.activate(sum[1], act);
+        if (s.ow % 2 == 0) {
+          // x is even and below the even width: both columns are real.
+          k.ifThen(ok, [&] {
+            Value pair = vector::FromElementsOp::create(
+                b, VectorType::get({2}, b.getF32Type()), ValueRange{v0, v1});
+            k.vectorStore(k.convert(pair, VectorType::get({2}, outType)), out,
+                          {n, ch, y, x});
+          });
+        } else {
+          k.ifThen(ok, [&] { k.write(v0, out, {n, ch, y, x}); });
+          Value x1 = k.add(x, 1);
+          k.ifThen(k.both(ok, k.lt(x1, s.ow)), [&] {
+            k.write(v1, out, {n, ch, y, x1});
+          });
+        }
+      }
+    });
+  });
 }
 
 KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
@@ -2020,33 +2130,36 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   // The tensor cores' operand type: the expand filter's, f16 or bf16.
   Type half = types.filter;
   const int64_t cin = inChannels, hid = s.c, hc = kHiddenRows;
-  const ExpandPatch patch = planExpandPatch(s, cin);
-  const int64_t th = patch.th, tw = patch.tw, rw = patch.rw;
-  const int64_t region = patch.rh * rw, rp = patch.positions;
+  const ExpandPatch p =
+      *planExpandPatch(s, cin, types.in.getIntOrFloatBitWidth() / 8);
+  const int64_t rp = p.positions, vw = p.vw;
   const int64_t kK = expandSlice(cin), kPad = expandPaddedK(cin);
   const int64_t padA = kPad + 8, padB = rp + 8;
-  const int64_t tilesX = ceilDiv(s.ow, tw), tilesY = ceilDiv(s.oh, th);
-  const int64_t threads = patch.threads(), warps = threads / 32;
-  const int64_t groups = patch.groupsPerWarp();
+  const int64_t tilesX = ceilDiv(s.ow, p.tw), tilesY = ceilDiv(s.oh, p.th);
+  const int64_t threads = p.threads(), warps = p.warps();
+  Type i16 = IntegerType::get(ctx, 16);
   // B's first kK rows hold the staged input slice during the expand; the
   // whole buffer then holds the hidden tile.
   auto func =
       createKernel(name, expandDepthwiseArguments(ctx, s, cin, types, half),
                    {workgroupMemref(ctx, {hc, padA}, half),
-                    workgroupMemref(ctx, {hc, padB}, half)});
+                    workgroupMemref(ctx, {hc, padB}, half),
+                    workgroupMemref(ctx, {rp}, i16)});
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
   auto [in, we, be, wd, bd, out] = expandDepthwiseOperands(func);
   Value tileA = func.getWorkgroupAttributions()[0];
   Value tileB = func.getWorkgroupAttributions()[1];
+  Value mask = func.getWorkgroupAttributions()[2];
   Value hidden = tileB;
 
   Value tid = k.threadId(gpu::Dimension::x);
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
   Value group = k.div(lane, 4), t = k.rem(lane, 4);
   Value lane16 = k.rem(lane, 16), laneHalf = k.div(lane, 16);
-  auto [ch0, n, oy0, ox0, iy0, ix0] = fusedBlockOrigin(k, s, th, tw, hc, tilesX);
+  auto [ch0, n, oy0, ox0, iy0, ix0] =
+      fusedBlockOrigin(k, s, p.th, p.tw, hc, tilesX);
 
   // A: the block's expand filter rows, all input channels (zero past hid
   // and past C), by cp.async in 16-byte pieces. Threads past the last piece
@@ -2072,43 +2185,86 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
     nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(0));
   }
 
-  // Region position q: its input pixel, and whether it is a real pixel of
-  // the image (outside, and past the region, the hidden tensor is zero
-  // padding).
-  struct RegionPoint {
-    Value iy, ix, inside;
+  // Staging: the region's positions in vectors of vw ("chunks", cpc per
+  // channel row). A thread keeps the same chunks for every channel, so that
+  // its addresses differ by whole channel planes: with more threads than
+  // chunks, `channelGroups` threads share a chunk and take every
+  // channelGroups-th channel.
+  const int64_t cpc = rp / vw;
+  const int64_t channelGroups = threads >= cpc ? threads / cpc : 1;
+  const int64_t chunksPerThread = threads >= cpc ? 1 : ceilDiv(cpc, threads);
+  Value cg = threads >= cpc ? k.div(tid, cpc) : k.c(0);
+  struct Chunk {
+    Value q;      // its first position
+    Value valid;  // a chunk of this thread (not past the last one)
+    Value inside; // its pixels lie in the image (else they are zero padding)
+    Value iy, ix; // its first pixel, clamped to 0 outside the image
   };
-  auto regionPoint = [&](Value q) {
-    Value iy = k.add(iy0, k.div(q, rw)), ix = k.add(ix0, k.rem(q, rw));
+  SmallVector<Chunk> chunks;
+  for (int64_t i = 0; i < chunksPerThread; ++i) {
+    Value pc = threads >= cpc ? k.rem(tid, cpc) : k.add(tid, i * threads);
+    Value valid =
+        threads >= cpc ? k.lt(tid, channelGroups * cpc) : k.lt(pc, cpc);
+    Value q = k.mul(pc, vw);
+    Value r = k.div(q, p.width), col = k.rem(q, p.width);
+    Value iy = k.add(iy0, r), ix = k.add(k.sub(ix0, k.c(p.shift)), col);
     Value inside =
-        k.both(k.lt(q, region), k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
-                                       k.both(k.ge0(ix), k.lt(ix, s.w))));
-    return RegionPoint{iy, ix, inside};
-  };
-  // The region positions a thread stages (rp / threads of them).
-  const int64_t perThread = rp / threads;
-  SmallVector<Value> qs;
-  SmallVector<RegionPoint> points;
-  for (int64_t i = 0; i < perThread; ++i) {
-    qs.push_back(k.add(tid, i * threads));
-    points.push_back(regionPoint(qs.back()));
+        k.both(k.lt(r, p.rh), k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
+                                     k.both(k.ge0(ix), k.lt(ix, s.w))));
+    chunks.push_back({q, valid, inside, k.sel(inside, iy, k.c(0)),
+                      k.sel(inside, ix, k.c(0))});
   }
+  // The mask: all ones where the hidden tensor is real, zero where it pads.
+  auto maskType = VectorType::get({vw}, i16);
+  for (const Chunk &c : chunks)
+    k.ifThen(k.both(c.valid, k.lt(cg, 1)), [&] {
+      Value ones = arith::ConstantOp::create(
+          b, maskType, DenseElementsAttr::get(maskType, APInt(16, -1)));
+      Value zeros = arith::ConstantOp::create(
+          b, maskType, DenseElementsAttr::get(maskType, APInt(16, 0)));
+      k.vectorStore(k.sel(c.inside, ones, zeros), mask, {c.q});
+    });
+  auto inVector = VectorType::get({vw}, types.in);
+  auto halfVector = VectorType::get({vw}, half);
 
-  // Expand: each warp owns column groups warp + g * warps (32 positions
-  // each) of the 32 x rp hidden tile: groups x (2 x 4) accumulator
-  // fragments.
-  Value zero = k.splat(VectorType::get({2, 2}, b.getF32Type()), 0.0f);
-  SmallVector<Value> init(groups * 8, zero);
+  // Accumulators [g][mi][ni] of the warp's column groups warp + g * warps,
+  // starting at the bias of their rows (group + 16 mi + 8 i).
+  const int64_t groups = kPositionsPerWarp / 32;
+  SmallVector<Value> init;
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t mi = 0; mi < 2; ++mi) {
+      SmallVector<Value> rowBias;
+      for (int64_t i = 0; i < 2; ++i) {
+        Value ch = k.add(ch0, k.add(group, mi * 16 + i * 8));
+        Value v = k.maskedLoad(k.lt(ch, hid), be, {ch});
+        rowBias.append({v, v});
+      }
+      Value frag = vector::FromElementsOp::create(
+          b, VectorType::get({2, 2}, b.getF32Type()), rowBias);
+      init.append(4, frag);
+    }
   SmallVector<Value> acc = k.loop(
       0, kPad, kK, init, [&](Value c0, ValueRange a) {
         gpu::BarrierOp::create(b); // the previous slice's reads are done
-        for (int64_t c = 0; c < kK; ++c)
-          for (int64_t i = 0; i < perThread; ++i) {
-            Value ch = k.add(c0, c);
-            Value v = k.maskedLoad(k.both(points[i].inside, k.lt(ch, cin)), in,
-                                   {n, ch, points[i].iy, points[i].ix});
-            k.store(k.convert(v, half), tileB, {k.c(c), qs[i]});
+        // All loads, then all stores: one latency for the whole slice.
+        SmallVector<std::pair<int64_t, Value>> staged; // (channel, chunk)
+        for (int64_t c = 0; c < ceilDiv(kK, channelGroups); ++c)
+          for (const Chunk &chunk : chunks) {
+            Value cc = k.add(cg, c * channelGroups);
+            Value ch = k.add(c0, cc);
+            Value ok = k.both(chunk.inside, k.lt(ch, cin));
+            Value v = k.vectorLoad(
+                inVector, in, {n, k.sel(ok, ch, k.c(0)), chunk.iy, chunk.ix});
+            v = k.sel(ok, v, k.splat(inVector, 0.0f));
+            staged.push_back({c, k.convert(v, halfVector)});
           }
+        for (auto [i, item] : llvm::enumerate(staged)) {
+          const Chunk &chunk = chunks[i % chunks.size()];
+          Value cc = k.add(cg, item.first * channelGroups);
+          k.ifThen(k.both(chunk.valid, k.lt(cc, kK)), [&] {
+            k.vectorStore(item.second, tileB, {cc, chunk.q});
+          });
+        }
         gpu::BarrierOp::create(b);
         SmallVector<Value> next(a.begin(), a.end());
         for (int64_t ks = 0; ks < kK; ks += 16) {
@@ -2138,31 +2294,30 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
       });
 
   // Fragments -> hidden tile (B's buffer, once every warp is done reading
-  // B): bias, activation, zero outside the image.
+  // B): activation, 16-bit pairs, zero where the mask says padding.
   gpu::BarrierOp::create(b);
-  for (int64_t mi = 0; mi < 2; ++mi)
-    for (int64_t i = 0; i < 2; ++i) {
-      Value row = k.add(group, mi * 16 + i * 8);
-      Value ch = k.add(ch0, row);
-      Value bias = k.maskedLoad(k.lt(ch, hid), be, {ch});
-      for (int64_t g = 0; g < groups; ++g)
-        for (int64_t ni = 0; ni < 4; ++ni)
-          for (int64_t jj = 0; jj < 2; ++jj) {
-            Value q =
-                k.add(k.add(k.mul(k.add(warp, g * warps), 32), ni * 8 + jj),
-                      k.mul(t, 2));
-            Value v = vector::ExtractOp::create(b, acc[g * 8 + mi * 4 + ni],
-                                                ArrayRef<int64_t>{i, jj});
-            Value h = k.activate(k.fadd(v, bias), expandAct);
-            k.store(k.convert(k.sel(regionPoint(q).inside, h, k.f(0.0f)), half),
-                    hidden, {row, q});
-          }
+  auto pairMask = VectorType::get({2}, i16);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t ni = 0; ni < 4; ++ni) {
+      Value q =
+          k.add(k.add(k.mul(k.add(warp, g * warps), 32), ni * 8), k.mul(t, 2));
+      Value m = k.vectorLoad(pairMask, mask, {q});
+      for (int64_t mi = 0; mi < 2; ++mi)
+        for (int64_t i = 0; i < 2; ++i) {
+          Value v = vector::ExtractOp::create(b, acc[g * 8 + mi * 4 + ni],
+                                              ArrayRef<int64_t>{i});
+          Value h =
+              k.convert(k.activate(v, expandAct), VectorType::get({2}, half));
+          Value bits = arith::AndIOp::create(
+              b, vector::BitCastOp::create(b, pairMask, h), m);
+          k.vectorStore(vector::BitCastOp::create(b, h.getType(), bits), hidden,
+                        {k.add(group, mi * 16 + i * 8), q});
+        }
     }
   gpu::BarrierOp::create(b);
 
-  emitDepthwiseFromShared(k, s, {hidden, rw, th, tw, hc, ch0, n, oy0, ox0, wd,
-                                bd, out},
-                          tid, threads, act);
+  emitDepthwisePairsFromShared(k, s, p, hidden, ch0, n, oy0, ox0, wd, bd, out,
+                               tid, act);
   return {func, {tilesX * tilesY, ceilDiv(hid, hc), s.n}, {threads, 1, 1}};
 }
 
