@@ -25,8 +25,9 @@ With `--graph fused`, DIR/fused.mlir: MBConv blocks whose expand 1x1 and
 depthwise 3x3 fuse into one tensor-core kernel in f16/bf16 (compile with
 `--compose-pointwise off --fuse-expand-depthwise 64`): from the f32 input
 (16 channels, 24x40, stride 2), from 40 channels (two K slices, stride 1 on
-12x20), from 24 (stride 2), and from 32 channels on a 3x5 map (odd widths:
-scalar staging and stores).
+12x20), from 24 (stride 2), and from 32 channels on a 3x5 map with stride 2
+(odd widths: scalar staging, staged rows padded to an even width, scalar
+stores).
 
 Then `ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output
 DIR/ref.npy` gives the reference, and each compiled program runs with
@@ -110,7 +111,7 @@ def main():
         conv(32, 1, 1, 0, 1, "none")
         conv(32, 3, 2, 1, 32, "relu6")     # 3x5
         conv(48, 1, 1, 0, 1, "relu6")      # expand from 32 on a 3x5 map
-        conv(48, 3, 1, 1, 48, "relu6")     # odd widths
+        conv(48, 3, 2, 1, 48, "relu6")     # odd widths, stride 2: 2x3
         conv(64, 1, 1, 0, 1, "relu", pooled=True)
     else:
         conv(136, 1, 1, 0, 1, "relu6")     # from the f32 input: registers

@@ -110,7 +110,7 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // the last piece copying nothing, the padding mask, the region staged as f16
 // pairs (all loads, then all stores), ldmatrix + m16n8k16 from accumulators
 // that start at the bias, then the 32 x 320 hidden tile in the same shared
-// buffer, as masked f16 pairs, and the depthwise from there. 96 hidden
+// buffer, as f16 pairs activated and masked, and the depthwise from there. 96 hidden
 // channels: 1 patch, 3 channel blocks, 2 images.
 // CHECK-LABEL: func.func @ptxnet_forward
 // CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@expand_dw3x3_s2_relu6_mma_f16_0 blocks in (%c1{{.*}}, %c3, %c2) threads in (%c160,
@@ -138,8 +138,9 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // Once every warp is done reading B, the buffer takes the hidden tile.
 // CHECK: gpu.barrier
 // CHECK: %[[MASK:.*]] = vector.load %[[M]][%{{.*}}] {{.*}} vector<2xi16>
-// CHECK: arith.minimumf %{{.*}} : vector<2xf32>
-// CHECK: %[[H:.*]] = arith.truncf %{{.*}} : vector<2xf32> to vector<2xf16>
+// CHECK: arith.truncf %{{.*}} : vector<2xf32> to vector<2xf16>
+// CHECK: arith.maximumf %{{.*}} : vector<2xf16>
+// CHECK: %[[H:.*]] = arith.minimumf %{{.*}} : vector<2xf16>
 // CHECK: %[[BITS:.*]] = vector.bitcast %[[H]] : vector<2xf16> to vector<2xi16>
 // CHECK: %[[ZEROED:.*]] = arith.andi %[[BITS]], %[[MASK]] : vector<2xi16>
 // CHECK: %[[P:.*]] = vector.bitcast %[[ZEROED]] : vector<2xi16> to vector<2xf16>

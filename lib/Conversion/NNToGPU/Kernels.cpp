@@ -1957,7 +1957,7 @@ static constexpr int64_t kHiddenRows = 32, kPositionsPerWarp = 64;
 namespace {
 struct ExpandPatch {
   int64_t th, tw;    // output patch (tw even)
-  int64_t rh, width; // staged region: rows, columns (a multiple of vw)
+  int64_t rh, width; // staged region: rows, columns (whole vectors, even)
   int64_t shift;     // staged columns left of the depthwise window
   int64_t vw;        // input values per staged vector
   int64_t positions; // rh x width, padded to whole warps
@@ -1982,6 +1982,14 @@ static int64_t expandSharedBytes(int64_t positions, int64_t inChannels) {
          2 * positions;
 }
 
+/// Threads of the depthwise phase per hidden channel: its tw / 2 column
+/// pairs, rounded up so that no warp spans two channels' rows at an offset
+/// (which costs every shared-memory load of the warp a second pass).
+static int64_t depthwiseSlots(int64_t tw) {
+  int64_t pairs = tw / 2;
+  return pairs > 32 ? ceilDiv(pairs, 32) * 32 : llvm::PowerOf2Ceil(pairs);
+}
+
 /// The patch with the least estimated instruction count over the whole map
 /// (thread instructions, from the kernel's loops): staging the region, the
 /// expand and its epilogue per position, the depthwise per pair of outputs
@@ -2000,14 +2008,17 @@ planExpandPatch(const ConvShape &s, int64_t inChannels, int64_t inBytes) {
         // The window starts at ox0 sw - pl, ox0 sw a multiple of vw.
         int64_t shift = ((-s.pl) % vw + vw) % vw;
         int64_t rh = (th - 1) * s.sh + s.kh;
-        int64_t width = ceilDiv(shift + (tw - 1) * s.sw + s.kw, vw) * vw;
+        // Rows of whole vectors, and of an even width: the epilogue and the
+        // depthwise address the hidden tile by aligned pairs.
+        int64_t align = std::max<int64_t>(vw, 2);
+        int64_t width = ceilDiv(shift + (tw - 1) * s.sw + s.kw, align) * align;
         int64_t positions =
             ceilDiv(rh * width, kPositionsPerWarp) * kPositionsPerWarp;
         if (positions > 2048 ||
             expandSharedBytes(positions, inChannels) > 48 * 1024)
           continue;
         ExpandPatch p{th, tw, rh, width, shift, vw, positions};
-        int64_t rounds = ceilDiv(kHiddenRows * tw / 2, p.threads());
+        int64_t rounds = ceilDiv(kHiddenRows * depthwiseSlots(tw), p.threads());
         int64_t block = kPad * positions / vw * 4 +
                         positions * (kPad * 3 / 4 + 96) +
                         rounds * p.threads() * th * (24 + 8 * s.sw) + 3000;
@@ -2036,16 +2047,16 @@ bool ptxnet::kernels::expandDepthwiseOnTensorCores(const ConvShape &s,
 /// down its th rows: the channel's taps and bias are loaded once, and each
 /// hidden row it needs is read once, as aligned pairs, and kept in registers
 /// while the rows that use it are computed. Consecutive threads own
-/// consecutive column pairs, and store them as one pair where the map's
-/// width is even.
+/// consecutive column pairs (depthwiseSlots per channel), and store them as
+/// one pair where the map's width is even.
 static void emitDepthwisePairsFromShared(KB &k, const ConvShape &s,
                                          const ExpandPatch &p, Value hidden,
                                          Value ch0, Value n, Value oy0,
                                          Value ox0, Value filter, Value bias,
                                          Value out, Value tid, Activation act) {
   ImplicitLocOpBuilder &b = k.b;
-  const int64_t pairsPerRow = p.tw / 2, units = kHiddenRows * pairsPerRow;
-  const int64_t threads = p.threads();
+  const int64_t pairsPerRow = p.tw / 2, slots = depthwiseSlots(p.tw);
+  const int64_t units = kHiddenRows * slots, threads = p.threads();
   // A pair's taps in a hidden row: columns c0 .. c0 + sw + kw - 1, read as
   // the pairs from the even column below c0 (c0 = shift + 2 m sw, so its
   // parity is the shift's).
@@ -2056,8 +2067,11 @@ static void emitDepthwisePairsFromShared(KB &k, const ConvShape &s,
   auto pairType = VectorType::get({2}, half);
   k.loop(0, ceilDiv(units, threads) * threads, threads, [&](Value base) {
     Value e = k.add(base, tid);
-    k.ifThen(k.lt(e, units), [&] {
-      Value j = k.div(e, pairsPerRow), m = k.rem(e, pairsPerRow);
+    Value j = k.div(e, slots), m = k.rem(e, slots);
+    Value unitOk = k.lt(e, units);
+    if (slots != pairsPerRow)
+      unitOk = k.both(unitOk, k.lt(m, pairsPerRow));
+    k.ifThen(unitOk, [&] {
       Value ch = k.add(ch0, j);
       Value chOk = k.lt(ch, s.c);
       Value chSafe = k.sel(chOk, ch, k.c(0));
@@ -2306,8 +2320,10 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
         for (int64_t i = 0; i < 2; ++i) {
           Value v = vector::ExtractOp::create(b, acc[g * 8 + mi * 4 + ni],
                                               ArrayRef<int64_t>{i});
+          // Rounding is monotonic and 0 and 6 are exact in f16 and bf16:
+          // the activation of the rounded pair is the rounded activation.
           Value h =
-              k.convert(k.activate(v, expandAct), VectorType::get({2}, half));
+              k.activate(k.convert(v, VectorType::get({2}, half)), expandAct);
           Value bits = arith::AndIOp::create(
               b, vector::BitCastOp::create(b, pairMask, h), m);
           k.vectorStore(vector::BitCastOp::create(b, h.getType(), bits), hidden,
