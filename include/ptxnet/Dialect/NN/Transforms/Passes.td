@@ -74,9 +74,10 @@ def NNFuseExpandDepthwise
     `fused_conv2d(depthwise)(fused_conv2d(1x1)(x))`, where the expand result
     has no other user, becomes `nn.fused_expand_depthwise`: the hidden
     tensor, 6x wider than the block input, never goes to device memory. The
-    GPU kernel recomputes the expand for each tile's halo with float32 FMAs,
-    which pays off while the expand is shallow: `max-expand-channels` bounds
-    its input channels (deeper expands stay tensor-core GEMMs). What fusion
+    GPU kernel recomputes the expand for each tile's halo (on tensor cores in
+    f16/bf16, with float32 FMAs otherwise), which pays off while the expand
+    is shallow: `max-expand-channels` bounds its input channels (deeper
+    expands stay tensor-core GEMMs). What fusion
     saves is the hidden tensor's round trip through device memory, so
     `min-hidden-per-image` can restrict it to blocks whose hidden tensor
     (channels x height x width of one image) is at least that large.
