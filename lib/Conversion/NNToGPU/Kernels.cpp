@@ -2019,6 +2019,12 @@ planExpandPatch(const ConvShape &s, int64_t inChannels, int64_t inBytes) {
           continue;
         ExpandPatch p{th, tw, rh, width, shift, vw, positions};
         int64_t rounds = ceilDiv(kHiddenRows * depthwiseSlots(tw), p.threads());
+        // Thread instructions per block, estimated from the emitted PTX:
+        // about 4 per staged vector and channel; 3/4 per position and
+        // channel of K for the MMAs; 96 per position for the epilogue (32
+        // hidden channels, about 3 each); 24 + 8 sw per output pair and row
+        // of the depthwise, in whole rounds of the block's threads; about
+        // 3000 for the rest (setup, filter, barriers).
         int64_t block = kPad * positions / vw * 4 +
                         positions * (kPad * 3 / 4 + 96) +
                         rounds * p.threads() * th * (24 + 8 * s.sw) + 3000;
