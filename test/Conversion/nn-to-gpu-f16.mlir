@@ -163,3 +163,20 @@ nn.graph @expand_dw(%x: tensor<2x16x16x16xf32>) -> tensor<2x96x8x8xf32> {
   %y = nn.fused_expand_depthwise %x, %we, %be expand_activation = relu6, %wd, %bd strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6 : tensor<2x16x16x16xf32>, tensor<96x16x1x1xf32>, tensor<96x1x3x3xf32>, tensor<96xf32> -> tensor<2x96x8x8xf32>
   nn.output %y : tensor<2x96x8x8xf32>
 }
+
+// -----
+
+// An expand from 24 input channels stages K as one slice of 32 (channels 24
+// to 31 zero): with two slices of 16, the second slice's staged values would
+// be live together with the accumulators.
+// CHECK-LABEL: gpu.func @expand_dw3x3_s2_relu6_mma_f16_0
+// CHECK-SAME: workgroup(%{{.*}} : memref<32x40xf16, {{.*}}, %{{.*}} : memref<32x328xf16, {{.*}}, %{{.*}} : memref<320xi16, {{.*}}) kernel
+// CHECK: scf.for %{{.*}} = %c0{{[_0-9]*}} to %c32{{[_0-9]*}} step %c32{{[_0-9]*}} iter_args(
+nn.graph @expand_dw24(%x: tensor<1x24x16x16xf32>) -> tensor<1x64x8x8xf32> {
+  %we = arith.constant dense<0.05> : tensor<64x24x1x1xf32>
+  %be = arith.constant dense<0.1> : tensor<64xf32>
+  %wd = arith.constant dense<0.1> : tensor<64x1x3x3xf32>
+  %bd = arith.constant dense<0.2> : tensor<64xf32>
+  %y = nn.fused_expand_depthwise %x, %we, %be expand_activation = relu6, %wd, %bd strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6 : tensor<1x24x16x16xf32>, tensor<64x24x1x1xf32>, tensor<64x1x3x3xf32>, tensor<64xf32> -> tensor<1x64x8x8xf32>
+  nn.output %y : tensor<1x64x8x8xf32>
+}
