@@ -2017,10 +2017,10 @@ planExpandPatch(const ConvShape &s, int64_t inChannels, int64_t inBytes) {
         int64_t width = ceilDiv(shift + (tw - 1) * s.sw + s.kw, align) * align;
         int64_t positions =
             ceilDiv(rh * width, kPositionsPerWarp) * kPositionsPerWarp;
-        if (positions > 2048 ||
+        ExpandPatch p{th, tw, rh, width, shift, vw, positions};
+        if (p.threads() > 1024 ||
             expandSharedBytes(positions, inChannels) > 48 * 1024)
           continue;
-        ExpandPatch p{th, tw, rh, width, shift, vw, positions};
         int64_t rounds = ceilDiv(kHiddenRows * depthwiseSlots(tw), p.threads());
         // Thread instructions per block, estimated from the emitted PTX:
         // about 4 per staged vector and channel; 3/4 per position and
