@@ -1788,6 +1788,32 @@ struct SharedDepthwise {
 };
 } // namespace
 
+namespace {
+/// A hidden channel of a fused kernel's depthwise phase: whether it exists,
+/// and its taps and bias (those of channel 0 past the last channel, so that
+/// every load stays in bounds).
+struct DepthwiseChannel {
+  Value ch, ok;
+  SmallVector<Value> taps; // [ky][kx]
+  Value bias;
+};
+} // namespace
+
+/// Hidden channel ch0 + j of the depthwise `s`, its taps and bias loaded.
+static DepthwiseChannel loadDepthwiseChannel(KB &k, const ConvShape &s,
+                                             Value ch0, Value j, Value filter,
+                                             Value bias) {
+  DepthwiseChannel c;
+  c.ch = k.add(ch0, j);
+  c.ok = k.lt(c.ch, s.c);
+  Value safe = k.sel(c.ok, c.ch, k.c(0));
+  for (int64_t ky = 0; ky < s.kh; ++ky)
+    for (int64_t kx = 0; kx < s.kw; ++kx)
+      c.taps.push_back(k.load(filter, {safe, k.c(0), k.c(ky), k.c(kx)}));
+  c.bias = k.load(bias, {safe});
+  return c;
+}
+
 /// The depthwise convolution `s` of the block's hidden tile, written to
 /// `out`. A thread owns one output column of one channel and walks down its
 /// th rows: the channel's taps and bias are loaded once, and each hidden
@@ -1802,14 +1828,8 @@ static void emitDepthwiseFromShared(KB &k, const ConvShape &s,
     Value eOk = k.lt(e, columns);
     Value eSafe = k.sel(eOk, e, k.c(0));
     Value j = k.div(eSafe, d.tw), ox = k.rem(eSafe, d.tw);
-    Value ch = k.add(d.ch0, j);
-    Value chOk = k.lt(ch, s.c);
-    Value chSafe = k.sel(chOk, ch, k.c(0));
-    SmallVector<Value> taps;
-    for (int64_t ky = 0; ky < s.kh; ++ky)
-      for (int64_t kx = 0; kx < s.kw; ++kx)
-        taps.push_back(k.load(d.filter, {chSafe, k.c(0), k.c(ky), k.c(kx)}));
-    Value bias = k.load(d.bias, {chSafe});
+    auto [ch, chOk, taps, bias] =
+        loadDepthwiseChannel(k, s, d.ch0, j, d.filter, d.bias);
     Value x = k.add(d.ox0, ox);
     Value columnOk = k.both(eOk, k.both(chOk, k.lt(x, s.ow)));
     Value col0 = k.mul(ox, s.sw); // the column's first tap in the region
@@ -2081,14 +2101,8 @@ static void emitDepthwisePairsFromShared(KB &k, const ConvShape &s,
     if (slots != pairsPerRow)
       unitOk = k.both(unitOk, k.lt(m, pairsPerRow));
     k.ifThen(unitOk, [&] {
-      Value ch = k.add(ch0, j);
-      Value chOk = k.lt(ch, s.c);
-      Value chSafe = k.sel(chOk, ch, k.c(0));
-      SmallVector<Value> taps;
-      for (int64_t ky = 0; ky < s.kh; ++ky)
-        for (int64_t kx = 0; kx < s.kw; ++kx)
-          taps.push_back(k.load(filter, {chSafe, k.c(0), k.c(ky), k.c(kx)}));
-      Value b0 = k.load(bias, {chSafe});
+      auto [ch, chOk, taps, b0] =
+          loadDepthwiseChannel(k, s, ch0, j, filter, bias);
       Value ox = k.mul(m, 2);
       Value x = k.add(ox0, ox);
       Value columnOk = k.both(chOk, k.lt(x, s.ow));
@@ -2203,9 +2217,9 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
             /*bypassL1=*/b.getUnitAttr());
       });
     }
-    Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+    Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
         b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
-    nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(0));
+    nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
   }
 
   // Staging: the region's positions in vectors of vw ("chunks", cpc per
@@ -2270,7 +2284,12 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
       0, kPad, kK, init, [&](Value c0, ValueRange a) {
         gpu::BarrierOp::create(b); // the previous slice's reads are done
         // All loads, then all stores: one latency for the whole slice.
-        SmallVector<std::pair<int64_t, Value>> staged; // (channel, chunk)
+        struct Staged {
+          const Chunk &chunk;
+          Value row; // the channel's row in the slice
+          Value v;
+        };
+        SmallVector<Staged> staged;
         for (int64_t c = 0; c < ceilDiv(kK, channelGroups); ++c)
           for (const Chunk &chunk : chunks) {
             Value cc = k.add(cg, c * channelGroups);
@@ -2279,15 +2298,12 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
             Value v = k.vectorLoad(
                 inVector, in, {n, k.sel(ok, ch, k.c(0)), chunk.iy, chunk.ix});
             v = k.sel(ok, v, k.splat(inVector, 0.0f));
-            staged.push_back({c, k.convert(v, halfVector)});
+            staged.push_back({chunk, cc, k.convert(v, halfVector)});
           }
-        for (auto [i, item] : llvm::enumerate(staged)) {
-          const Chunk &chunk = chunks[i % chunks.size()];
-          Value cc = k.add(cg, item.first * channelGroups);
-          k.ifThen(k.both(chunk.valid, k.lt(cc, kK)), [&] {
-            k.vectorStore(item.second, tileB, {cc, chunk.q});
+        for (const Staged &item : staged)
+          k.ifThen(k.both(item.chunk.valid, k.lt(item.row, kK)), [&] {
+            k.vectorStore(item.v, tileB, {item.row, item.chunk.q});
           });
-        }
         gpu::BarrierOp::create(b);
         SmallVector<Value> next(a.begin(), a.end());
         for (int64_t ks = 0; ks < kK; ks += 16) {
