@@ -29,6 +29,14 @@ depthwise 3x3 fuse into one tensor-core kernel in f16/bf16 (compile with
 (odd widths: scalar staging, staged rows padded to an even width, scalar
 stores).
 
+With `--graph planes`, DIR/planes.mlir: f16/bf16 activations on 6x10 and 3x5
+maps (60 and 15 pixels), which are stored with their channel planes padded
+to a multiple of 8 (convert-nn-to-gpu pad-planes): GEMMs over the padded
+columns, depthwise convolutions through strided views (pair loads on the
+even-width map), and the pooled head, whose input stays dense. Compile it with `--fuse-expand-depthwise 0` (else
+the first expand fuses with its depthwise), with and without
+`--compose-pointwise off`.
+
 Then `ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output
 DIR/ref.npy` gives the reference, and each compiled program runs with
 `--input DIR/input.npy --check DIR/ref.npy` (bench/check-odd-shapes.sh).
@@ -55,14 +63,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--graph", choices=["odd", "ring", "dense", "fused"], default="odd")
+    ap.add_argument("--graph", choices=["odd", "ring", "dense", "fused", "planes"],
+                    default="odd")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     name = args.graph
     batch = 3
     in_shape = {"odd": (3, 5, 17, 19), "ring": (3, 70, 12, 14),
                 "dense": (3, 2, 20, 36),
-                "fused": (3, 16, 24, 40)}[name]
+                "fused": (3, 16, 24, 40), "planes": (3, 16, 12, 20)}[name]
     lines = [f"nn.graph @{name}(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
     value, shape, count = "%x", in_shape, 0
 
@@ -112,6 +121,16 @@ def main():
         conv(32, 3, 2, 1, 32, "relu6")     # 3x5
         conv(48, 1, 1, 0, 1, "relu6")      # expand from 32 on a 3x5 map
         conv(48, 3, 2, 1, 48, "relu6")     # odd widths, stride 2: 2x3
+        conv(64, 1, 1, 0, 1, "relu", pooled=True)
+    elif name == "planes":
+        conv(16, 3, 2, 1, 16, "relu6")     # 6x10 (60 pixels): padded planes
+        conv(40, 1, 1, 0, 1, "relu6")      # a GEMM over padded columns
+        conv(40, 3, 1, 1, 40, "relu6")     # pair loads from padded planes
+        conv(24, 1, 1, 0, 1, "none")       # a project (composed by default)
+        conv(72, 1, 1, 0, 1, "relu6")
+        conv(72, 3, 2, 1, 72, "relu6")     # 3x5 (15 pixels): padded again
+        conv(96, 1, 1, 0, 1, "relu6")
+        conv(96, 3, 1, 1, 96, "relu6")     # into the pooled head: dense
         conv(64, 1, 1, 0, 1, "relu", pooled=True)
     else:
         conv(136, 1, 1, 0, 1, "relu6")     # from the f32 input: registers

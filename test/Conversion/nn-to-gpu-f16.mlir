@@ -180,3 +180,36 @@ nn.graph @expand_dw24(%x: tensor<1x24x16x16xf32>) -> tensor<1x64x8x8xf32> {
   %y = nn.fused_expand_depthwise %x, %we, %be expand_activation = relu6, %wd, %bd strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6 : tensor<1x24x16x16xf32>, tensor<64x24x1x1xf32>, tensor<64x1x3x3xf32>, tensor<64xf32> -> tensor<1x64x8x8xf32>
   nn.output %y : tensor<1x64x8x8xf32>
 }
+
+// -----
+
+// From f16 activations (here a depthwise's output) the region goes to shared
+// memory by cp.async, in vectors of 4 halves (8 bytes: the 16x16 map staged
+// from a column left of the window), zero-filled (no source bytes) where a
+// vector pads; no staged value passes through registers.
+// CHECK-LABEL: gpu.func @expand_dw3x3_s1_relu6_mma_f16_1
+// CHECK-SAME: (%arg0: memref<2x16x16x16xf16>
+// CHECK-SAME: workgroup(%{{.*}} : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<32x264xf16, {{.*}}, %{{.*}} : memref<256xi16, {{.*}}) kernel
+// CHECK: scf.for
+// CHECK:   gpu.barrier
+// CHECK-NOT: vector.load %arg0
+// CHECK:   %[[N:.*]] = arith.select %{{.*}}, %c4{{[_0-9]*}}, %c0{{[_0-9]*}} : index
+// CHECK:   scf.if
+// CHECK:     nvgpu.device_async_copy %arg0[{{.*}}], %[[B]][{{.*}}], 4, %[[N]] : memref<2x16x16x16xf16> to memref<32x264xf16
+// CHECK-NOT: vector.load %arg0
+// CHECK:   %[[G:.*]] = nvgpu.device_async_create_group
+// CHECK-NEXT: nvgpu.device_async_wait %[[G]] {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: vector.load %arg0
+// CHECK: nvgpu.ldmatrix %[[B]]
+nn.graph @expand_dw_f16(%x: tensor<2x16x16x16xf32>) -> tensor<2x64x16x16xf32> {
+  %w0 = arith.constant dense<0.1> : tensor<16x1x3x3xf32>
+  %b0 = arith.constant dense<0.1> : tensor<16xf32>
+  %d = nn.fused_conv2d %x, %w0, %b0 strides = [1, 1] padding = [1, 1, 1, 1] groups = 16 activation = relu6 : tensor<2x16x16x16xf32>, tensor<16x1x3x3xf32>, tensor<16xf32> -> tensor<2x16x16x16xf32>
+  %we = arith.constant dense<0.05> : tensor<64x16x1x1xf32>
+  %be = arith.constant dense<0.1> : tensor<64xf32>
+  %wd = arith.constant dense<0.1> : tensor<64x1x3x3xf32>
+  %bd = arith.constant dense<0.2> : tensor<64xf32>
+  %y = nn.fused_expand_depthwise %d, %we, %be expand_activation = relu6, %wd, %bd strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6 : tensor<2x16x16x16xf32>, tensor<64x16x1x1xf32>, tensor<64x1x3x3xf32>, tensor<64xf32> -> tensor<2x64x16x16xf32>
+  nn.output %y : tensor<2x64x16x16xf32>
+}

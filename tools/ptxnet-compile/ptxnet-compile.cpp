@@ -107,6 +107,13 @@ static cl::opt<bool> denseConvMma(
              "cores, their input rows staged in shared memory (off by "
              "default: the stem measured 1% slower end to end on an H200)"),
     cl::init(ConvertNNToGPUOptions().denseConvMma), cl::cat(tuning));
+static cl::opt<bool> padPlanes(
+    "pad-planes",
+    cl::desc("f16/bf16: store activations whose H x W is not a multiple of "
+             "8 (EfficientNet-B1's 30x30 and 15x15 maps) with channel planes "
+             "padded to one, so that the GEMMs over them stage 16-byte "
+             "vectors (on by default; --pad-planes=false for dense planes)"),
+    cl::init(ConvertNNToGPUOptions().padPlanes), cl::cat(tuning));
 namespace {
 /// convert-nn-to-gpu's integer tuning options, offered as ptxnet-compile
 /// flags of the same names. Each starts at the pass's default (appended to
@@ -313,6 +320,7 @@ int main(int argc, char **argv) {
   for (auto [flag, option] : llvm::zip_equal(kTuningFlags, tuningOptions))
     toGpu.*flag.field = *option;
   toGpu.denseConvMma = denseConvMma;
+  toGpu.padPlanes = padPlanes;
   lower.addPass(createConvertNNToGPU(toGpu));
   if (failed(lower.run(*module)))
     return 1;

@@ -90,6 +90,13 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
            "false, the default: the CUDA-core direct convolution "
            "(EfficientNet-B1's stem measured 1% slower end to end on tensor "
            "cores on an H200, bench/RESULTS.md)">,
+    Option<"padPlanes", "pad-planes", "bool", /*default=*/"true",
+           "f16/bf16: activations whose H x W is not a multiple of 8 (such "
+           "as 30x30 and 15x15 maps), read and written only by direct "
+           "convolutions and non-accumulating 1x1 GEMMs, are stored with "
+           "every channel plane padded to a multiple of 8 elements, so that "
+           "the GEMMs stage their rows in 16-byte vectors and run over the "
+           "padded columns (measured on an H200, bench/RESULTS.md)">,
     Option<"linearMmaMinBatch", "linear-mma-min-batch", "int64_t",
            /*default=*/"0",
            "tf32/f16/bf16: linear layers over a flattened input run as the "

@@ -1,8 +1,9 @@
 //===- Kernels.h - gpu.func generators for fused nn ops ---------*- C++ -*-===//
 //
 // Each generator appends one gpu.func to the kernel module and says how to
-// launch it. Arguments are statically shaped, identity-layout memrefs in
-// global memory, in the order the generator documents.
+// launch it. Arguments are statically shaped memrefs in global memory, in
+// the order the generator documents: identity layouts, except for the
+// padded channel planes of ConvShape::inPlane / outPlane.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PTXNET_LIB_CONVERSION_NNTOGPU_KERNELS_H
@@ -41,8 +42,17 @@ struct ConvShape {
   int64_t oh, ow;         // output
   int64_t sh, sw, pt, pl; // strides, top/left padding
   int64_t groups;
+  /// Elements from one channel plane of the input (output) to the next in
+  /// device memory: 0 for dense planes (h x w). Where planes are padded, the
+  /// kernel takes a strided memref (see convert-nn-to-gpu's planPlanes).
+  int64_t inPlane = 0, outPlane = 0;
   static ConvShape get(nn::FusedConv2DOp op);
 };
+
+/// The memref type of an N x C x H x W activation whose channel planes are
+/// `plane` elements apart (0: dense, an identity layout).
+mlir::MemRefType activationMemref(llvm::ArrayRef<int64_t> nchw,
+                                  mlir::Type element, int64_t plane);
 
 /// What planMmaGemm aims at: convert-nn-to-gpu's gemm-* options (their
 /// defaults were measured on an H100 and an H200).

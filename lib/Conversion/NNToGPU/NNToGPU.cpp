@@ -40,11 +40,6 @@ static int64_t storedBytes(Type element) {
   return isa<FloatTF32Type>(element) ? 4 : element.getIntOrFloatBitWidth() / 8;
 }
 
-static int64_t byteSize(Value v, Type element) {
-  auto type = cast<RankedTensorType>(v.getType());
-  return type.getNumElements() * storedBytes(element);
-}
-
 namespace {
 
 /// First-fit placement of activation buffers in one workspace: a buffer's
@@ -117,10 +112,11 @@ class GraphLowering {
 public:
   GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
                 Precision precision, bool dependentLaunch, GemmTuning tuning,
-                int64_t linearMmaMinBatch, bool denseConvMma)
+                int64_t linearMmaMinBatch, bool denseConvMma, bool padPlanes)
       : module(module), graph(graph), builder(module.getContext()),
         precision(precision), dependentLaunch(dependentLaunch), tuning(tuning),
-        linearMmaMinBatch(linearMmaMinBatch), denseConvMma(denseConvMma) {
+        linearMmaMinBatch(linearMmaMinBatch), denseConvMma(denseConvMma),
+        padPlanes(padPlanes) {
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
@@ -143,6 +139,11 @@ private:
   /// filters, f32 otherwise.
   Type weightType(Operation *op, Value operand);
   void planStorage();
+  void planPlanes();
+  /// Elements `tensor` occupies in the workspace.
+  int64_t storedElements(Value tensor) const;
+  /// A 1x1 GEMM over padded planes: its columns are the padded ones.
+  ConvShape pointwiseShape(nn::FusedConv2DOp conv) const;
   void packWeights();
   Value view(Value buffer, int64_t offset, ArrayRef<int64_t> shape,
              Type element);
@@ -177,6 +178,7 @@ private:
   GemmTuning tuning;
   int64_t linearMmaMinBatch;
   bool denseConvMma;
+  bool padPlanes;
 
   gpu::GPUModuleOp kernelModule;
   std::unique_ptr<KernelEmitter> emitter;
@@ -187,6 +189,9 @@ private:
   llvm::DenseMap<Value, int64_t> activationOffset; // into the workspace
   /// How each activation is stored in the workspace (planStorage).
   llvm::DenseMap<Value, Type> storageType;
+  /// The activations stored with padded channel planes, and their plane
+  /// size in elements (planPlanes).
+  llvm::DenseMap<Value, int64_t> paddedPlane;
   /// Each weight in each element type its kernels read it in, with its
   /// offset into the weight blob.
   llvm::MapVector<std::pair<Value, Type>, int64_t> weightOffset;
@@ -334,6 +339,98 @@ void GraphLowering::planStorage() {
   }
 }
 
+int64_t GraphLowering::storedElements(Value tensor) const {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (!paddedPlane.count(tensor))
+    return type.getNumElements();
+  return type.getDimSize(0) * type.getDimSize(1) * paddedPlane.lookup(tensor);
+}
+
+/// A 1x1 convolution's shape over padded planes of `plane` elements: the
+/// GEMM only sees pixels as columns, so they form one row of `plane`, the
+/// padding included. (Its padding columns compute junk into the output's
+/// padding, which no kernel reads as pixels.)
+static ConvShape overPaddedColumns(ConvShape s, int64_t plane) {
+  s.h = s.oh = 1;
+  s.w = s.ow = plane;
+  return s;
+}
+
+ConvShape GraphLowering::pointwiseShape(nn::FusedConv2DOp conv) const {
+  ConvShape s = ConvShape::get(conv);
+  if (int64_t plane = paddedPlane.lookup(conv.getInput()))
+    return overPaddedColumns(s, plane);
+  return s;
+}
+
+/// In f16 and bf16, a GEMM over a map whose H x W is not a multiple of 8
+/// (EfficientNet's 15x15 and 30x30) cannot stage its activation rows as
+/// aligned vectors: every channel plane starts at an odd element, and the B
+/// operand goes by 2-byte loads (measured on an H200: a 480 -> 672 GEMM took
+/// 36% more per column on a 15x15 map than on a 16x16 one). Such activations
+/// are stored with their planes padded to a multiple of 8 elements, where
+/// every kernel that reads or writes them takes padded planes: direct
+/// convolutions (which index them through a strided memref) and 1x1 GEMMs
+/// that neither pool nor accumulate (which run over the padded columns; the
+/// input and output of one must then both be padded).
+void GraphLowering::planPlanes() {
+  FloatType half = halfType(builder.getContext(), precision);
+  if (!padPlanes || !half)
+    return;
+  Block &body = graph.getBody().front();
+  Value output = graph.getOutputOp().getResults()[0];
+  auto takesPadded = [&](Operation *op) {
+    auto conv = dyn_cast<nn::FusedConv2DOp>(op);
+    if (!conv)
+      return false;
+    if (conv.isOneByOne())
+      return !conv.getPooled();
+    return !(denseConvMma &&
+             denseConvOnTensorCores(ConvShape::get(conv), tuning));
+  };
+  auto roundUp = [](int64_t x) { return (x + 7) / 8 * 8; };
+  llvm::SmallSetVector<Value, 16> padded;
+  for (Operation &op : body.without_terminator()) {
+    if (!takesPadded(&op))
+      continue;
+    Value r = op.getResult(0);
+    auto shape = cast<RankedTensorType>(r.getType()).getShape();
+    if (r == output || storage(r) != half || shape.size() != 4 ||
+        (shape[2] * shape[3]) % 8 == 0)
+      continue;
+    if (llvm::all_of(r.getUsers(), takesPadded))
+      padded.insert(r);
+  }
+  // A GEMM's input and output share its columns: both padded or neither,
+  // and padded only where the padded GEMM does not accumulate. Dropping one
+  // may drop the next GEMM's, hence the fixpoint.
+  for (bool changed = true; changed;) {
+    changed = false;
+    body.walk([&](nn::FusedConv2DOp conv) {
+      if (!conv.isOneByOne() || conv.getPooled())
+        return;
+      Value in = conv.getInput(), out = conv.getResult();
+      bool keep = padded.contains(in) && padded.contains(out);
+      if (keep) {
+        ConvShape s = ConvShape::get(conv);
+        s = overPaddedColumns(s, roundUp(s.h * s.w));
+        keep = !planMmaGemm(s, conv.getActivation(), /*pooled=*/false,
+                            precision, tuning, /*halfInput=*/true)
+                    .accumulates;
+      }
+      if (!keep && (padded.contains(in) || padded.contains(out))) {
+        padded.remove(in);
+        padded.remove(out);
+        changed = true;
+      }
+    });
+  }
+  for (Value v : padded) {
+    auto shape = cast<RankedTensorType>(v.getType()).getShape();
+    paddedPlane[v] = roundUp(shape[2] * shape[3]);
+  }
+}
+
 /// Packs every weight, in every element type it is read in, into one blob of
 /// 256-byte aligned entries.
 void GraphLowering::packWeights() {
@@ -424,8 +521,18 @@ Value GraphLowering::viewOf(Value tensor, ArrayRef<int64_t> shape) {
   }
   if (tensor.getDefiningOp<arith::ConstantOp>())
     return packedWeightView(tensor, builder.getF32Type(), shape);
-  return view(workspaceArg, activationOffset.lookup(tensor), shape,
-              storage(tensor));
+  int64_t plane = paddedPlane.lookup(tensor);
+  auto tensorShape = cast<RankedTensorType>(tensor.getType()).getShape();
+  if (!plane || shape != tensorShape)
+    return view(workspaceArg, activationOffset.lookup(tensor), shape,
+                storage(tensor));
+  // N x C x H x W over padded planes: a strided view of N x C x plane.
+  Value planes = view(workspaceArg, activationOffset.lookup(tensor),
+                      {shape[0], shape[1], plane}, storage(tensor));
+  return memref::ReinterpretCastOp::create(
+      builder, graph.getLoc(), activationMemref(shape, storage(tensor), plane),
+      planes, /*offset=*/0, shape,
+      ArrayRef<int64_t>{shape[1] * plane, plane, shape[3], 1});
 }
 
 /// Pooled and split-K GEMM epilogues add into their (float32) output: it is
@@ -481,7 +588,8 @@ static StringRef activationSuffix(nn::Activation act) {
 LogicalResult GraphLowering::lowerOp(Operation *op) {
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<nn::FusedConv2DOp>([&](nn::FusedConv2DOp conv) -> LogicalResult {
-        ConvShape s = ConvShape::get(conv);
+        ConvShape s =
+            conv.isOneByOne() ? pointwiseShape(conv) : ConvShape::get(conv);
         std::string suffix = activationSuffix(conv.getActivation()).str();
         bool pooled = conv.getPooled();
         if (pooled && !conv.isOneByOne())
@@ -519,6 +627,8 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
             (s.groups == s.c && s.icg == 1 ? "depthwise" : "conv") +
             std::to_string(s.kh) + "x" + std::to_string(s.kw) + "_s" +
             std::to_string(s.sh) + suffix;
+        s.inPlane = paddedPlane.lookup(conv.getInput());
+        s.outPlane = paddedPlane.lookup(conv.getResult());
         DenseFPElementsAttr filterValues;
         if (auto constant = conv.getFilter().getDefiningOp<arith::ConstantOp>())
           filterValues = dyn_cast<DenseFPElementsAttr>(constant.getValue());
@@ -650,6 +760,7 @@ LogicalResult GraphLowering::run() {
   if (failed(checkSupported()))
     return failure();
   planStorage();
+  planPlanes();
   packWeights();
   MLIRContext *ctx = module.getContext();
   Location loc = graph.getLoc();
@@ -672,12 +783,13 @@ LogicalResult GraphLowering::run() {
       continue;
     for (Value result : op.getResults())
       if (result != output)
-        activationOffset[result] =
-            planner.allocate(byteSize(result, storage(result)));
+        activationOffset[result] = planner.allocate(
+            storedElements(result) * storedBytes(storage(result)));
     for (Value operand : op.getOperands())
       if (lastUse.lookup(operand) == &op && activationOffset.count(operand))
         planner.release(activationOffset[operand],
-                        byteSize(operand, storage(operand)));
+                        storedElements(operand) *
+                            storedBytes(storage(operand)));
   }
   int64_t workspaceBytes = planner.totalSize();
   int64_t weightBytes = int64_t(weightBlob.size());
@@ -785,7 +897,7 @@ void ConvertNNToGPUPass::runOnOperation() {
                     gemmAsyncBlocksPerSM, gemmSingleSliceK};
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
                          dependentLaunch, tuning, linearMmaMinBatch,
-                         denseConvMma);
+                         denseConvMma, padPlanes);
   if (failed(lowering.run()))
     signalPassFailure();
 }
