@@ -365,11 +365,11 @@ ConvShape GraphLowering::pointwiseShape(nn::FusedConv2DOp conv) const {
 
 /// In f16 and bf16, a GEMM over a map whose H x W is not a multiple of 8
 /// (EfficientNet's 15x15 and 30x30) cannot stage its activation rows as
-/// aligned vectors: every channel plane starts at an odd element, and the B
-/// operand goes by 2-byte loads (measured on an H200: a 480 -> 672 GEMM took
-/// 36% more per column on a 15x15 map than on a 16x16 one). Such activations
-/// are stored with their planes padded to a multiple of 8 elements, where
-/// every kernel that reads or writes them takes padded planes: direct
+/// aligned vectors: every other channel plane starts at an odd element, and
+/// the B operand goes by 2-byte loads (measured on an H200: a 480 -> 672 GEMM
+/// took 36% more per column on a 15x15 map than on a 16x16 one). Such
+/// activations are stored with their planes padded to a multiple of 8 elements,
+/// where every kernel that reads or writes them takes padded planes: direct
 /// convolutions (which index them through a strided memref) and 1x1 GEMMs
 /// that neither pool nor accumulate (which run over the padded columns; the
 /// input and output of one must then both be padded).
