@@ -27,7 +27,10 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
     kernel's launch with this one's drain.
 
     Layout: the kernels use NCHW, the graph's own layout, so no conversion is
-    needed at the boundaries.
+    needed at the boundaries. With `pad-planes` (f16/bf16), activations on
+    maps whose H x W is not a multiple of 8 keep NCHW but with each channel
+    plane padded to a multiple of 8 elements: direct convolutions take them
+    as strided memrefs, 1x1 GEMMs as N x C x (padded plane).
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
