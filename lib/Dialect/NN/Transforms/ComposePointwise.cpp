@@ -51,8 +51,10 @@ namespace {
 /// convolution (with any activation, pooled or not), and both have constant
 /// parameters.
 struct ComposePointwiseConvs : public OpRewritePattern<FusedConv2DOp> {
-  ComposePointwiseConvs(MLIRContext *ctx, double maxAddedGflop)
-      : OpRewritePattern(ctx), maxAddedGflop(maxAddedGflop) {}
+  ComposePointwiseConvs(MLIRContext *ctx, double maxAddedGflop,
+                        int64_t keepFusableExpands)
+      : OpRewritePattern(ctx), maxAddedGflop(maxAddedGflop),
+        keepFusableExpands(keepFusableExpands) {}
 
   LogicalResult matchAndRewrite(FusedConv2DOp second,
                                 PatternRewriter &rewriter) const override {
@@ -80,6 +82,10 @@ struct ComposePointwiseConvs : public OpRewritePattern<FusedConv2DOp> {
     if (added > maxAddedGflop * 1e9)
       return rewriter.notifyMatchFailure(
           second, "composing would add more than max-added-gflop");
+    if (c2 <= keepFusableExpands && c1 > keepFusableExpands &&
+        feedsDepthwise(second))
+      return rewriter.notifyMatchFailure(
+          second, "an expand that fuses with its depthwise only apart");
 
     auto w1 = constantValues(first.getFilter());
     auto b1 = constantValues(first.getBias());
@@ -120,7 +126,16 @@ struct ComposePointwiseConvs : public OpRewritePattern<FusedConv2DOp> {
     return success();
   }
 
+  /// `conv`'s only user is a depthwise convolution (the expand of an MBConv
+  /// block, which nn-fuse-expand-depthwise may fuse with it).
+  static bool feedsDepthwise(FusedConv2DOp conv) {
+    if (!conv->hasOneUse())
+      return false;
+    auto dw = dyn_cast<FusedConv2DOp>(*conv->user_begin());
+    return dw && dw.isDepthwise() && !dw.getPooled();
+  }
   double maxAddedGflop;
+  int64_t keepFusableExpands;
 };
 
 struct ComposePointwisePass
@@ -133,8 +148,15 @@ struct ComposePointwisePass
           << maxAddedGflop.getValue();
       return signalPassFailure();
     }
+    if (keepFusableExpands < 0) {
+      getOperation().emitError("nn-compose-pointwise: keep-fusable-expands "
+                               "must not be negative, got ")
+          << keepFusableExpands.getValue();
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    patterns.add<ComposePointwiseConvs>(&getContext(), maxAddedGflop);
+    patterns.add<ComposePointwiseConvs>(&getContext(), maxAddedGflop,
+                                        keepFusableExpands);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

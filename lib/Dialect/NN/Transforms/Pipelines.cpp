@@ -16,8 +16,10 @@ void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
   graphPm.addPass(createCanonicalizerPass());
   graphPm.addPass(createNNFuseConvBiasActivation());
   if (options.composeMaxAddedGflop >= 0)
-    graphPm.addPass(createNNComposePointwise(
-        NNComposePointwiseOptions{options.composeMaxAddedGflop}));
+    graphPm.addPass(createNNComposePointwise(NNComposePointwiseOptions{
+        options.composeMaxAddedGflop, options.composeKeepsFusableExpands
+                                          ? options.expandMaxChannels
+                                          : int64_t(0)}));
   graphPm.addPass(createNNFuseMatmulBias());
   graphPm.addPass(createNNFusePoolIntoConv());
   if (options.expandMaxChannels > 0)

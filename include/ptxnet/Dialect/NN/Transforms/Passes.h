@@ -29,6 +29,12 @@ struct FusionPipelineOptions
                      "+ depthwise; measured no faster on H100, see "
                      "bench/RESULTS.md)"),
       llvm::cl::init(0)};
+  Option<bool> composeKeepsFusableExpands{
+      *this, "compose-keeps-fusable-expands",
+      llvm::cl::desc("Run nn-compose-pointwise with keep-fusable-expands = "
+                     "expand-max-channels: no composition takes an expand "
+                     "out of nn-fuse-expand-depthwise"),
+      llvm::cl::init(false)};
   Option<int64_t> expandMinHidden{
       *this, "expand-min-hidden",
       llvm::cl::desc("With expand-max-channels: fuse only where one image's "
@@ -38,7 +44,8 @@ struct FusionPipelineOptions
 
 /// nn-import-weights (if weights are given), nn-fold-batch-norm,
 /// canonicalize, nn-fuse-conv-bias-activation, nn-compose-pointwise (if
-/// compose-max-added-gflop >= 0), nn-fuse-matmul-bias,
+/// compose-max-added-gflop >= 0; keep-fusable-expands = expand-max-channels
+/// with compose-keeps-fusable-expands), nn-fuse-matmul-bias,
 /// nn-fuse-pool-into-conv, nn-fuse-expand-depthwise (if
 /// expand-max-channels > 0), canonicalize, cse.
 void buildFusionPipeline(mlir::OpPassManager &pm,

@@ -110,12 +110,22 @@ def NNComposePointwise
     `max-added-gflop` GFLOP over the whole batch stay apart (a launch saved
     outweighs a few hundred MFLOP on tensor cores, not several GFLOP).
     Run it before `nn-fuse-pool-into-conv` and `nn-fuse-expand-depthwise`,
-    whose ops it does not match.
+    whose ops it does not match. With `keep-fusable-expands=N`, a pair stays
+    apart where the second convolution is an expand that
+    `nn-fuse-expand-depthwise{max-expand-channels=N}` would fuse with its
+    depthwise (its only user) and the composed one would not (more than N
+    input channels): the fused kernel keeps the wide hidden tensor on chip,
+    which saves more than the composition.
   }];
   let options = [
     Option<"maxAddedGflop", "max-added-gflop", "double", /*default=*/"1.0",
            "Compose only where that adds at most this many GFLOP (over the "
-           "batch; compositions that save work always apply)">
+           "batch; compositions that save work always apply)">,
+    Option<"keepFusableExpands", "keep-fusable-expands", "int64_t",
+           /*default=*/"0",
+           "Do not compose into an expand of at most this many input "
+           "channels that feeds a depthwise convolution, where the composed "
+           "expand would have more (0: no such exception)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
