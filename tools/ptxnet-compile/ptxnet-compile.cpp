@@ -72,9 +72,9 @@ static cl::opt<int64_t> fuseExpand(
              "at most this many input channels (0: never). By default, f16 "
              "and bf16 fuse the pairs with at most 32 input channels, where "
              "the fused tensor-core kernel measured faster at every batch "
-             "size (EfficientNet-B1's first three blocks at batch 64, the "
-             "first two at batch 1 and 10, whose second expand is composed "
-             "from 32 channels); fp32 and tf32 fuse none"),
+             "size (EfficientNet-B1's first three blocks at batch 10 and "
+             "64, the first two at batch 1; the second expand is composed "
+             "from 32 channels at batch 1 and 10); fp32 and tf32 fuse none"),
     cl::init(-1), cl::cat(category));
 static cl::opt<std::string> composePointwise(
     "compose-pointwise",
