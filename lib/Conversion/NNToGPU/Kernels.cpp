@@ -2291,89 +2291,99 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
           b, VectorType::get({2, 2}, b.getF32Type()), rowBias);
       init.append(4, frag);
     }
-  // One K slice of the expand, staged in B's first kK rows, multiplied into
-  // the accumulators.
-  auto mmaSlice = [&](Value c0, ValueRange a) {
-    SmallVector<Value> next(a.begin(), a.end());
-    for (int64_t ks = 0; ks < kK; ks += 16) {
-      SmallVector<Value> aFrag;
-      for (int64_t mi = 0; mi < 2; ++mi)
-        aFrag.push_back(nvgpu::LdMatrixOp::create(
-            b, VectorType::get({4, 2}, half), tileA,
-            ValueRange{k.add(lane16, mi * 16),
-                       k.add(k.add(c0, k.mul(laneHalf, 8)), ks)},
-            /*transpose=*/false, /*numTiles=*/4));
-      for (int64_t g = 0; g < groups; ++g)
-        for (int64_t ni = 0; ni < 4; ++ni) {
-          Value col = k.add(k.mul(k.add(warp, g * warps), 32), ni * 8);
-          Value bFrag =
-              nvgpu::LdMatrixOp::create(b, VectorType::get({2, 2}, half), tileB,
-                                        ValueRange{k.add(lane16, ks), col},
-                                        /*transpose=*/true, /*numTiles=*/2);
-          for (int64_t mi = 0; mi < 2; ++mi) {
-            Value &c = next[g * 8 + mi * 4 + ni];
-            c = nvgpu::MmaSyncOp::create(b, aFrag[mi], bFrag, c,
-                                         ArrayRef<int64_t>{16, 8, 16},
-                                         /*tf32Enabled=*/false);
-          }
-        }
-    }
-    return next;
-  };
   // 16-bit input in vectors of 4 to 16 bytes (cp.async's sizes) is staged
   // by cp.async; f32 input (the graph's) and scalars through registers.
   const bool asyncStaging = types.in == half && vw >= 2;
   SmallVector<Value> acc = k.loop(
       0, kPad, kK, init, [&](Value c0, ValueRange a) {
         gpu::BarrierOp::create(b); // the previous slice's reads are done
+        // The thread's vectors of the slice: each of its chunks in the slice
+        // row of each of its channels.
+        struct Piece {
+          const Chunk &chunk;
+          Value row; // the channel's row in the slice
+          Value ch;  // its channel
+          Value ok;  // inside the image and below C
+        };
+        auto piece = [&](const Chunk &chunk, int64_t c) -> Piece {
+          Value cc = k.add(cg, c * channelGroups);
+          Value ch = k.add(c0, cc);
+          return {chunk, cc, ch, k.both(chunk.inside, k.lt(ch, cin))};
+        };
+        const int64_t channelsPerThread = ceilDiv(kK, channelGroups);
+        // Where a piece is read from (channel 0 where it pads), and whether
+        // the thread writes it (its chunk exists, its row is in the slice).
+        auto source = [&](const Piece &p) -> SmallVector<Value> {
+          return {n, k.sel(p.ok, p.ch, k.c(0)), p.chunk.iy, p.chunk.ix};
+        };
+        auto written = [&](const Piece &p) {
+          return k.both(p.chunk.valid, k.lt(p.row, kK));
+        };
         if (asyncStaging) {
           // Each vector goes to shared memory by cp.async, zero-filled (no
           // bytes read) where it pads: no staged value occupies registers
           // next to the accumulators (measured on an H200: mbconv2's kernel
           // at batch 64 went from 80.3 to 76.9 us).
-          for (int64_t c = 0; c < ceilDiv(kK, channelGroups); ++c)
+          for (int64_t c = 0; c < channelsPerThread; ++c)
             for (const Chunk &chunk : chunks) {
-              Value cc = k.add(cg, c * channelGroups);
-              Value ch = k.add(c0, cc);
-              Value ok = k.both(chunk.inside, k.lt(ch, cin));
-              k.ifThen(k.both(chunk.valid, k.lt(cc, kK)), [&] {
+              Piece p = piece(chunk, c);
+              k.ifThen(written(p), [&] {
                 nvgpu::DeviceAsyncCopyOp::create(
                     b, nvgpu::DeviceAsyncTokenType::get(ctx), tileB,
-                    ValueRange{cc, chunk.q}, in,
-                    ValueRange{n, k.sel(ok, ch, k.c(0)), chunk.iy, chunk.ix},
-                    b.getIndexAttr(vw), k.sel(ok, k.c(vw), k.c(0)),
+                    ValueRange{p.row, p.chunk.q}, in, source(p),
+                    b.getIndexAttr(vw), k.sel(p.ok, k.c(vw), k.c(0)),
                     /*bypassL1=*/vw * 2 == 16 ? b.getUnitAttr() : UnitAttr());
               });
             }
           Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
               b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
           nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
-          gpu::BarrierOp::create(b);
-          return mmaSlice(c0, a);
+        } else {
+          // All loads, then all stores: one latency for the whole slice.
+          struct Staged {
+            Piece piece;
+            Value v;
+          };
+          SmallVector<Staged> staged;
+          for (int64_t c = 0; c < channelsPerThread; ++c)
+            for (const Chunk &chunk : chunks) {
+              Piece p = piece(chunk, c);
+              Value v = k.vectorLoad(inVector, in, source(p));
+              v = k.sel(p.ok, v, k.splat(inVector, 0.0f));
+              staged.push_back({p, k.convert(v, halfVector)});
+            }
+          for (const Staged &item : staged)
+            k.ifThen(written(item.piece), [&] {
+              k.vectorStore(item.v, tileB,
+                            {item.piece.row, item.piece.chunk.q});
+            });
         }
-        // All loads, then all stores: one latency for the whole slice.
-        struct Staged {
-          const Chunk &chunk;
-          Value row; // the channel's row in the slice
-          Value v;
-        };
-        SmallVector<Staged> staged;
-        for (int64_t c = 0; c < ceilDiv(kK, channelGroups); ++c)
-          for (const Chunk &chunk : chunks) {
-            Value cc = k.add(cg, c * channelGroups);
-            Value ch = k.add(c0, cc);
-            Value ok = k.both(chunk.inside, k.lt(ch, cin));
-            Value v = k.vectorLoad(
-                inVector, in, {n, k.sel(ok, ch, k.c(0)), chunk.iy, chunk.ix});
-            v = k.sel(ok, v, k.splat(inVector, 0.0f));
-            staged.push_back({chunk, cc, k.convert(v, halfVector)});
-          }
-        for (const Staged &item : staged)
-          k.ifThen(k.both(item.chunk.valid, k.lt(item.row, kK)), [&] {
-            k.vectorStore(item.v, tileB, {item.row, item.chunk.q});
-          });
         gpu::BarrierOp::create(b);
-        return mmaSlice(c0, a);
+        SmallVector<Value> next(a.begin(), a.end());
+        for (int64_t ks = 0; ks < kK; ks += 16) {
+          SmallVector<Value> aFrag;
+          for (int64_t mi = 0; mi < 2; ++mi)
+            aFrag.push_back(nvgpu::LdMatrixOp::create(
+                b, VectorType::get({4, 2}, half), tileA,
+                ValueRange{k.add(lane16, mi * 16),
+                           k.add(k.add(c0, k.mul(laneHalf, 8)), ks)},
+                /*transpose=*/false, /*numTiles=*/4));
+          for (int64_t g = 0; g < groups; ++g)
+            for (int64_t ni = 0; ni < 4; ++ni) {
+              Value col = k.add(k.mul(k.add(warp, g * warps), 32), ni * 8);
+              Value bFrag = nvgpu::LdMatrixOp::create(
+                  b, VectorType::get({2, 2}, half), tileB,
+                  ValueRange{k.add(lane16, ks), col},
+                  /*transpose=*/true, /*numTiles=*/2);
+              for (int64_t mi = 0; mi < 2; ++mi) {
+                Value &c = next[g * 8 + mi * 4 + ni];
+                c = nvgpu::MmaSyncOp::create(b, aFrag[mi], bFrag, c,
+                                             ArrayRef<int64_t>{16, 8, 16},
+                                             /*tf32Enabled=*/false);
+              }
+            }
+        }
+        return next;
       });
 
   // Fragments -> hidden tile (B's buffer, once every warp is done reading

@@ -140,8 +140,8 @@ private:
   Type weightType(Operation *op, Value operand);
   void planStorage();
   void planPlanes();
-  /// Elements `tensor` occupies in the workspace.
-  int64_t storedElements(Value tensor) const;
+  /// Bytes `tensor` occupies in the workspace (padded planes included).
+  int64_t storedByteSize(Value tensor) const;
   /// A 1x1 GEMM over padded planes: its columns are the padded ones.
   ConvShape pointwiseShape(nn::FusedConv2DOp conv) const;
   void packWeights();
@@ -339,27 +339,23 @@ void GraphLowering::planStorage() {
   }
 }
 
-int64_t GraphLowering::storedElements(Value tensor) const {
+int64_t GraphLowering::storedByteSize(Value tensor) const {
   auto type = cast<RankedTensorType>(tensor.getType());
-  if (!paddedPlane.count(tensor))
-    return type.getNumElements();
-  return type.getDimSize(0) * type.getDimSize(1) * paddedPlane.lookup(tensor);
-}
-
-/// A 1x1 convolution's shape over padded planes of `plane` elements: the
-/// GEMM only sees pixels as columns, so they form one row of `plane`, the
-/// padding included. (Its padding columns compute junk into the output's
-/// padding, which no kernel reads as pixels.)
-static ConvShape overPaddedColumns(ConvShape s, int64_t plane) {
-  s.h = s.oh = 1;
-  s.w = s.ow = plane;
-  return s;
+  int64_t elements = type.getNumElements();
+  if (int64_t plane = paddedPlane.lookup(tensor))
+    elements = type.getDimSize(0) * type.getDimSize(1) * plane;
+  return elements * storedBytes(storage(tensor));
 }
 
 ConvShape GraphLowering::pointwiseShape(nn::FusedConv2DOp conv) const {
   ConvShape s = ConvShape::get(conv);
-  if (int64_t plane = paddedPlane.lookup(conv.getInput()))
-    return overPaddedColumns(s, plane);
+  // The GEMM only sees pixels as columns: over padded planes they form one
+  // row of `plane`, the padding included. (Its padding columns compute junk
+  // into the output's padding, which no kernel reads as pixels.)
+  if (int64_t plane = paddedPlane.lookup(conv.getInput())) {
+    s.h = s.oh = 1;
+    s.w = s.ow = plane;
+  }
   return s;
 }
 
@@ -388,8 +384,6 @@ void GraphLowering::planPlanes() {
     return !(denseConvMma &&
              denseConvOnTensorCores(ConvShape::get(conv), tuning));
   };
-  auto roundUp = [](int64_t x) { return (x + 7) / 8 * 8; };
-  llvm::SmallSetVector<Value, 16> padded;
   for (Operation &op : body.without_terminator()) {
     if (!takesPadded(&op))
       continue;
@@ -399,7 +393,7 @@ void GraphLowering::planPlanes() {
         (shape[2] * shape[3]) % 8 == 0)
       continue;
     if (llvm::all_of(r.getUsers(), takesPadded))
-      padded.insert(r);
+      paddedPlane[r] = llvm::alignTo(shape[2] * shape[3], 8);
   }
   // A GEMM's input and output share its columns: both padded or neither,
   // and padded only where the padded GEMM does not accumulate. Dropping one
@@ -410,24 +404,17 @@ void GraphLowering::planPlanes() {
       if (!conv.isOneByOne() || conv.getPooled())
         return;
       Value in = conv.getInput(), out = conv.getResult();
-      bool keep = padded.contains(in) && padded.contains(out);
-      if (keep) {
-        ConvShape s = ConvShape::get(conv);
-        s = overPaddedColumns(s, roundUp(s.h * s.w));
-        keep = !planMmaGemm(s, conv.getActivation(), /*pooled=*/false,
-                            precision, tuning, /*halfInput=*/true)
-                    .accumulates;
-      }
-      if (!keep && (padded.contains(in) || padded.contains(out))) {
-        padded.remove(in);
-        padded.remove(out);
+      bool keep = paddedPlane.count(in) && paddedPlane.count(out) &&
+                  !planMmaGemm(pointwiseShape(conv), conv.getActivation(),
+                               /*pooled=*/false, precision, tuning,
+                               /*halfInput=*/true)
+                       .accumulates;
+      if (!keep && (paddedPlane.count(in) || paddedPlane.count(out))) {
+        paddedPlane.erase(in);
+        paddedPlane.erase(out);
         changed = true;
       }
     });
-  }
-  for (Value v : padded) {
-    auto shape = cast<RankedTensorType>(v.getType()).getShape();
-    paddedPlane[v] = roundUp(shape[2] * shape[3]);
   }
 }
 
@@ -783,13 +770,10 @@ LogicalResult GraphLowering::run() {
       continue;
     for (Value result : op.getResults())
       if (result != output)
-        activationOffset[result] = planner.allocate(
-            storedElements(result) * storedBytes(storage(result)));
+        activationOffset[result] = planner.allocate(storedByteSize(result));
     for (Value operand : op.getOperands())
       if (lastUse.lookup(operand) == &op && activationOffset.count(operand))
-        planner.release(activationOffset[operand],
-                        storedElements(operand) *
-                            storedBytes(storage(operand)));
+        planner.release(activationOffset[operand], storedByteSize(operand));
   }
   int64_t workspaceBytes = planner.totalSize();
   int64_t weightBytes = int64_t(weightBlob.size());
