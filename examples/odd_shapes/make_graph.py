@@ -29,6 +29,14 @@ depthwise 3x3 fuse into one tensor-core kernel in f16/bf16 (compile with
 (odd widths: scalar staging, staged rows padded to an even width, scalar
 stores).
 
+With `--graph mbconv`, DIR/mbconv.mlir: three MBConv blocks that become
+whole-block tensor-core kernels (nn.fused_mbconv) in f16/bf16 (compile with
+`--compose-pointwise off --fuse-expand-depthwise 64 --fuse-mbconv-project
+64`): from the f32 input into 72 hidden channels (two full blocks of 32 and
+a partial one) on a 9x11 map (odd width: scalar stores), projected to 24
+outputs; from 24 channels (K padded to a slice), stride 2, into 8 outputs
+with a ReLU; from 8 channels, stride 2 onto a 3x3 map, into 16.
+
 With `--graph planes`, DIR/planes.mlir: f16/bf16 activations on 6x10 and 3x5
 maps (60 and 15 pixels), which are stored with their channel planes padded
 to a multiple of 8 (convert-nn-to-gpu pad-planes): GEMMs over the padded
@@ -63,7 +71,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--graph", choices=["odd", "ring", "dense", "fused", "planes"],
+    ap.add_argument("--graph",
+                    choices=["odd", "ring", "dense", "fused", "planes", "mbconv"],
                     default="odd")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -71,7 +80,8 @@ def main():
     batch = 3
     in_shape = {"odd": (3, 5, 17, 19), "ring": (3, 70, 12, 14),
                 "dense": (3, 2, 20, 36),
-                "fused": (3, 16, 24, 40), "planes": (3, 16, 12, 20)}[name]
+                "fused": (3, 16, 24, 40), "planes": (3, 16, 12, 20),
+                "mbconv": (3, 24, 9, 11)}[name]
     lines = [f"nn.graph @{name}(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
     value, shape, count = "%x", in_shape, 0
 
@@ -121,6 +131,17 @@ def main():
         conv(32, 3, 2, 1, 32, "relu6")     # 3x5
         conv(48, 1, 1, 0, 1, "relu6")      # expand from 32 on a 3x5 map
         conv(48, 3, 2, 1, 48, "relu6")     # odd widths, stride 2: 2x3
+        conv(64, 1, 1, 0, 1, "relu", pooled=True)
+    elif name == "mbconv":
+        conv(72, 1, 1, 0, 1, "relu6")      # from the f32 input: 3 hidden blocks
+        conv(72, 3, 1, 1, 72, "relu6")     # stride 1 on 9x11: odd width
+        conv(24, 1, 1, 0, 1, "none")       # 24 outputs: a partial m16 tile
+        conv(48, 1, 1, 0, 1, "relu6")      # expand from 24 (padded K)
+        conv(48, 3, 2, 1, 48, "relu6")     # stride 2: 5x6
+        conv(8, 1, 1, 0, 1, "relu")        # 8 outputs, with an activation
+        conv(40, 1, 1, 0, 1, "relu6")      # expand from 8
+        conv(40, 3, 2, 1, 40, "relu6")     # stride 2: 3x3
+        conv(16, 1, 1, 0, 1, "none")
         conv(64, 1, 1, 0, 1, "relu", pooled=True)
     elif name == "planes":
         conv(16, 3, 2, 1, 16, "relu6")     # 6x10 (60 pixels): padded planes

@@ -161,6 +161,26 @@ static std::vector<float> bnFactor(const Tensor &scale, const Tensor &variance,
   return f;
 }
 
+/// conv1x1 + activation into the hidden tensor, then the depthwise
+/// convolution of it into `out` (whose shape is set).
+static void expandDepthwise(const Tensor &in, const Tensor &expandFilter,
+                            const float *expandBias, Activation expandAct,
+                            const Tensor &filter, const float *bias,
+                            ArrayRef<int64_t> strides,
+                            ArrayRef<int64_t> padding, Activation act,
+                            Tensor &out) {
+  Tensor hidden;
+  hidden.shape = {in.shape[0], expandFilter.shape[0], in.shape[2], in.shape[3]};
+  hidden.data.assign(hidden.shape[0] * hidden.shape[1] * hidden.shape[2] *
+                         hidden.shape[3],
+                     0.0f);
+  int64_t zeros[] = {0, 0, 0, 0}, ones[] = {1, 1};
+  convolutionOp(in, expandFilter, expandBias, ones, zeros, 1, expandAct,
+                hidden);
+  convolutionOp(hidden, filter, bias, strides, padding, hidden.shape[1], act,
+                out);
+}
+
 llvm::Expected<Tensor>
 reference::evaluateGraph(GraphOp graph, const SafetensorsFile *weights,
                          ArrayRef<Tensor> inputs) {
@@ -246,19 +266,27 @@ reference::evaluateGraph(GraphOp graph, const SafetensorsFile *weights,
           result.data = globalAvgPool(full);
         })
         .Case<FusedExpandDepthwiseOp>([&](FusedExpandDepthwiseOp f) {
-          const Tensor &in = get(f.getInput());
-          const Tensor &we = get(f.getExpandFilter());
-          Tensor hidden;
-          hidden.shape = {in.shape[0], we.shape[0], in.shape[2], in.shape[3]};
-          hidden.data.assign(hidden.shape[0] * hidden.shape[1] *
-                                 hidden.shape[2] * hidden.shape[3],
-                             0.0f);
+          expandDepthwise(get(f.getInput()), get(f.getExpandFilter()),
+                          biasPtr(f.getExpandBias()), f.getExpandActivation(),
+                          get(f.getFilter()), biasPtr(f.getBias()),
+                          f.getStrides(), f.getPadding(), f.getActivation(),
+                          result);
+        })
+        .Case<FusedMBConvOp>([&](FusedMBConvOp f) {
+          const Tensor &wp = get(f.getProjectFilter());
+          Tensor dw;
+          dw.shape = {result.shape[0], wp.shape[1], result.shape[2],
+                      result.shape[3]};
+          dw.data.assign(dw.shape[0] * dw.shape[1] * dw.shape[2] * dw.shape[3],
+                         0.0f);
+          expandDepthwise(get(f.getInput()), get(f.getExpandFilter()),
+                          biasPtr(f.getExpandBias()), f.getExpandActivation(),
+                          get(f.getFilter()), biasPtr(f.getBias()),
+                          f.getStrides(), f.getPadding(), f.getActivation(),
+                          dw);
           int64_t zeros[] = {0, 0, 0, 0}, ones[] = {1, 1};
-          convolutionOp(in, we, biasPtr(f.getExpandBias()), ones, zeros, 1,
-                        f.getExpandActivation(), hidden);
-          convolutionOp(hidden, get(f.getFilter()), biasPtr(f.getBias()),
-                        f.getStrides(), f.getPadding(), hidden.shape[1],
-                        f.getActivation(), result);
+          convolutionOp(dw, wp, biasPtr(f.getProjectBias()), ones, zeros, 1,
+                        f.getProjectActivation(), result);
         })
         .Case<BatchNormOp>([&](BatchNormOp bn) {
           const Tensor &in = get(bn.getInput());
@@ -292,9 +320,8 @@ reference::evaluateGraph(GraphOp graph, const SafetensorsFile *weights,
         .Case<GlobalAvgPoolOp>([&](GlobalAvgPoolOp p) {
           result.data = globalAvgPool(get(p.getInput()));
         })
-        .Case<FlattenOp>([&](FlattenOp f) {
-          result.data = get(f.getInput()).data;
-        })
+        .Case<FlattenOp>(
+            [&](FlattenOp f) { result.data = get(f.getInput()).data; })
         .Case<LinearOp>([&](LinearOp l) {
           const Tensor &x = get(l.getInput());
           linear(x.data.data(), x.shape[0], x.shape[1], get(l.getWeight()),

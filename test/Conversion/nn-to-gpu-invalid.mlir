@@ -37,3 +37,18 @@ module {
     nn.output %x : tensor<1x2xf32>
   }
 }
+
+// -----
+
+// A whole MBConv block has a kernel on tensor cores only (f16, bf16): in
+// fp32 (the default precision here) it is an error, not a silent fallback.
+nn.graph @mbconv_fp32(%x: tensor<1x16x8x8xf32>) -> tensor<1x8x8x8xf32> {
+  %we = arith.constant dense<0.05> : tensor<32x16x1x1xf32>
+  %b = arith.constant dense<0.1> : tensor<32xf32>
+  %wd = arith.constant dense<0.1> : tensor<32x1x3x3xf32>
+  %wp = arith.constant dense<0.03> : tensor<8x32x1x1xf32>
+  %bp = arith.constant dense<0.01> : tensor<8xf32>
+  // expected-error @+1 {{'nn.fused_mbconv' op has no GPU kernel here: it needs f16 or bf16 precision, a 3x3 depthwise of stride 1 or 2, multiples of 8 input and hidden channels and at most 64 outputs}}
+  %y = nn.fused_mbconv %x, %we, %b expand_activation = relu6, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6, %wp, %bp project_activation = none : tensor<1x16x8x8xf32>, tensor<32x16x1x1xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>, tensor<8x32x1x1xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
+  nn.output %y : tensor<1x8x8x8xf32>
+}

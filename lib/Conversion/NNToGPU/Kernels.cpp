@@ -1984,6 +1984,8 @@ KernelLaunch KernelEmitter::emitExpandDepthwise(StringRef name,
 // B's buffer once the GEMM is done; the depthwise then reads its taps from
 // there as aligned pairs.
 static constexpr int64_t kHiddenRows = 32, kPositionsPerWarp = 64;
+// The most project outputs a fused MBConv kernel keeps accumulators for.
+static constexpr int64_t kMaxProjectChannels = 64;
 
 namespace {
 struct ExpandPatch {
@@ -2016,6 +2018,27 @@ static int64_t expandSharedBytes(int64_t positions, int64_t inChannels) {
          2 * positions;
 }
 
+/// A fused MBConv kernel's project stage (nn.fused_mbconv): the filter
+/// slice of a hidden block, (outputs padded to whole m16 tiles) x (32 + 8),
+/// and the depthwise outputs of the block, 32 x (patch positions padded to
+/// whole n8 tiles, plus a pad that keeps ldmatrix's 8 rows in distinct
+/// 16-byte bank groups), both 16-bit.
+static int64_t projectRows(int64_t outChannels) {
+  return ceilDiv(outChannels, 16) * 16;
+}
+static int64_t projectColumns(int64_t th, int64_t tw) {
+  return ceilDiv(th * tw, 8) * 8;
+}
+static int64_t projectStride(int64_t columns) {
+  return columns + ((columns / 8) % 2 == 0 ? 8 : 16);
+}
+static int64_t projectSharedBytes(int64_t outChannels, int64_t th, int64_t tw) {
+  if (outChannels == 0)
+    return 0;
+  return 2 * projectRows(outChannels) * (kHiddenRows + 8) +
+         2 * kHiddenRows * projectStride(projectColumns(th, tw));
+}
+
 /// Threads of the depthwise phase per hidden channel: its tw / 2 column
 /// pairs, rounded up so that no warp spans two channels' rows at an offset
 /// (which costs every shared-memory load of the warp a second pass).
@@ -2028,9 +2051,12 @@ static int64_t depthwiseSlots(int64_t tw) {
 /// (thread instructions, from the kernel's loops): staging the region, the
 /// expand and its epilogue per position, the depthwise per pair of outputs
 /// and round of the block's threads, and a fixed cost per block. Patches
-/// that fit the 48 KB of static shared memory and 1024 threads only.
-static std::optional<ExpandPatch>
-planExpandPatch(const ConvShape &s, int64_t inChannels, int64_t inBytes) {
+/// that fit the 48 KB of static shared memory (with a project stage of
+/// `projectChannels` outputs, if any) and 1024 threads only.
+static std::optional<ExpandPatch> planExpandPatch(const ConvShape &s,
+                                                  int64_t inChannels,
+                                                  int64_t inBytes,
+                                                  int64_t projectChannels = 0) {
   const int64_t kPad = expandPaddedK(inChannels);
   std::optional<ExpandPatch> best;
   int64_t bestCost = std::numeric_limits<int64_t>::max();
@@ -2050,7 +2076,9 @@ planExpandPatch(const ConvShape &s, int64_t inChannels, int64_t inBytes) {
             ceilDiv(rh * width, kPositionsPerWarp) * kPositionsPerWarp;
         ExpandPatch p{th, tw, rh, width, shift, vw, positions};
         if (p.threads() > 1024 ||
-            expandSharedBytes(positions, inChannels) > 48 * 1024)
+            expandSharedBytes(positions, inChannels) +
+                    projectSharedBytes(projectChannels, th, tw) >
+                48 * 1024)
           continue;
         int64_t rounds = ceilDiv(kHiddenRows * depthwiseSlots(tw), p.threads());
         // Thread instructions per block, estimated from the emitted PTX:
@@ -2081,19 +2109,40 @@ bool ptxnet::kernels::expandDepthwiseOnTensorCores(const ConvShape &s,
   return planExpandPatch(s, inChannels, /*inBytes=*/4).has_value();
 }
 
+bool ptxnet::kernels::mbconvOnTensorCores(const ConvShape &s,
+                                          int64_t inChannels,
+                                          int64_t outChannels) {
+  // The project filter's rows are copied in 16-byte pieces.
+  return expandDepthwiseOnTensorCores(s, inChannels) && s.c % 8 == 0 &&
+         outChannels > 0 && outChannels <= kMaxProjectChannels &&
+         planExpandPatch(s, inChannels, /*inBytes=*/4, outChannels).has_value();
+}
+
+namespace {
+/// Two adjacent depthwise outputs of a fused kernel's thread: v0 at column x
+/// and v1 at x + 1 of row y in the map (ox, oy in the block's patch), of the
+/// block's j-th hidden channel ch (chOk: it exists). `ok`: the channel, row
+/// y and column x exist.
+struct DepthwisePair {
+  Value j, ch, chOk;
+  int64_t oy;
+  Value ox, y, x, ok;
+  Value v0, v1;
+};
+} // namespace
+
 /// The depthwise convolution `s` of a block's hidden tile (rows of `width`
-/// positions whose first `shift` columns precede the window), written to
-/// `out`. A thread owns two adjacent output columns of one channel and walks
-/// down its th rows: the channel's taps and bias are loaded once, and each
-/// hidden row it needs is read once, as aligned pairs, and kept in registers
-/// while the rows that use it are computed. Consecutive threads own
-/// consecutive column pairs (depthwiseSlots per channel), and store them as
-/// one pair where the map's width is even.
-static void emitDepthwisePairsFromShared(KB &k, const ConvShape &s,
-                                         const ExpandPatch &p, Value hidden,
-                                         Value ch0, Value n, Value oy0,
-                                         Value ox0, Value filter, Value bias,
-                                         Value out, Value tid, Activation act) {
+/// positions whose first `shift` columns precede the window), each pair of
+/// outputs handed to `sink`. A thread owns two adjacent output columns of one
+/// channel and walks down its th rows: the channel's taps and bias are loaded
+/// once, and each hidden row it needs is read once, as aligned pairs, and
+/// kept in registers while the rows that use it are computed. Consecutive
+/// threads own consecutive column pairs (depthwiseSlots per channel). Every
+/// pair of every row and channel row of the patch reaches the sink.
+static void emitDepthwisePairsFromShared(
+    KB &k, const ConvShape &s, const ExpandPatch &p, Value hidden, Value ch0,
+    Value oy0, Value ox0, Value filter, Value bias, Value tid, Activation act,
+    llvm::function_ref<void(const DepthwisePair &)> sink) {
   ImplicitLocOpBuilder &b = k.b;
   const int64_t pairsPerRow = p.tw / 2, slots = depthwiseSlots(p.tw);
   const int64_t units = kHiddenRows * slots, threads = p.threads();
@@ -2103,7 +2152,6 @@ static void emitDepthwisePairsFromShared(KB &k, const ConvShape &s,
   const int64_t lead = p.shift % 2, needed = s.sw + s.kw;
   const int64_t loads = ceilDiv(lead + needed, 2);
   Type half = cast<MemRefType>(hidden.getType()).getElementType();
-  Type outType = cast<MemRefType>(out.getType()).getElementType();
   auto pairType = VectorType::get({2}, half);
   k.loop(0, ceilDiv(units, threads) * threads, threads, [&](Value base) {
     Value e = k.add(base, tid);
@@ -2147,25 +2195,332 @@ static void emitDepthwisePairsFromShared(KB &k, const ConvShape &s,
           rows.erase(r); // no later output row reads it
         Value y = k.add(oy0, oy);
         Value ok = k.both(columnOk, k.lt(y, s.oh));
-        Value v0 = k.activate(sum[0], act), v1 = k.activate(sum[1], act);
-        if (s.ow % 2 == 0) {
-          // x is even and below the even width: both columns are real.
-          k.ifThen(ok, [&] {
-            Value pair = vector::FromElementsOp::create(
-                b, VectorType::get({2}, b.getF32Type()), ValueRange{v0, v1});
-            k.vectorStore(k.convert(pair, VectorType::get({2}, outType)), out,
-                          {n, ch, y, x});
-          });
-        } else {
-          k.ifThen(ok, [&] { k.write(v0, out, {n, ch, y, x}); });
-          Value x1 = k.add(x, 1);
-          k.ifThen(k.both(ok, k.lt(x1, s.ow)), [&] {
-            k.write(v1, out, {n, ch, y, x1});
-          });
-        }
+        sink({j, ch, chOk, oy, ox, y, x, ok, k.activate(sum[0], act),
+              k.activate(sum[1], act)});
       }
     });
   });
+}
+
+/// The sink of a fused expand + depthwise kernel: each pair to out[n][ch][y]
+/// at x and x + 1, as one pair where the map's width is even.
+static void storeDepthwisePair(KB &k, const ConvShape &s, Value out, Value n,
+                               const DepthwisePair &d) {
+  ImplicitLocOpBuilder &b = k.b;
+  Type outType = cast<MemRefType>(out.getType()).getElementType();
+  if (s.ow % 2 == 0) {
+    // x is even and below the even width: both columns are real.
+    k.ifThen(d.ok, [&] {
+      Value pair = vector::FromElementsOp::create(
+          b, VectorType::get({2}, b.getF32Type()), ValueRange{d.v0, d.v1});
+      k.vectorStore(k.convert(pair, VectorType::get({2}, outType)), out,
+                    {n, d.ch, d.y, d.x});
+    });
+    return;
+  }
+  k.ifThen(d.ok, [&] { k.write(d.v0, out, {n, d.ch, d.y, d.x}); });
+  Value x1 = k.add(d.x, 1);
+  k.ifThen(k.both(d.ok, k.lt(x1, s.ow)), [&] {
+    k.write(d.v1, out, {n, d.ch, d.y, x1});
+  });
+}
+
+/// `tile` (rows x cols, cols a multiple of 8) = src[row0 .. ][col0 .. ] (a
+/// null origin is 0), zero past srcRows x srcCols, by cp.async in 16-byte
+/// pieces of 8 16-bit values (srcCols a multiple of 8): thread tid of
+/// `threads` issues every threads-th piece, uncommitted.
+static void copyWindowAsync(KB &k, Value tid, int64_t threads, Value tile,
+                            Value src, int64_t rows, int64_t cols, Value row0,
+                            Value col0, int64_t srcRows, int64_t srcCols) {
+  ImplicitLocOpBuilder &b = k.b;
+  const int64_t perRow = cols / 8, pieces = rows * perRow;
+  for (int64_t base = 0; base < pieces; base += threads) {
+    Value e = k.add(tid, base);
+    k.ifThen(k.lt(e, pieces), [&] {
+      Value row = k.div(e, perRow), col = k.mul(k.rem(e, perRow), 8);
+      Value r = row0 ? k.add(row0, row) : row;
+      Value c = col0 ? k.add(col0, col) : col;
+      Value ok = k.both(k.lt(r, srcRows), k.lt(c, srcCols));
+      nvgpu::DeviceAsyncCopyOp::create(
+          b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tile,
+          ValueRange{row, col}, src,
+          ValueRange{k.sel(ok, r, k.c(0)), k.sel(ok, c, k.c(0))},
+          b.getIndexAttr(8), k.sel(ok, k.c(8), k.c(0)),
+          /*bypassL1=*/b.getUnitAttr());
+    });
+  }
+}
+
+namespace {
+/// The expand phase of the fused kernels on tensor cores, over a block's
+/// input region (see ExpandPatch): its shared tiles, the thread's staging
+/// chunks, and the steps that leave the expand of 32 hidden channels in the
+/// hidden tile (B's buffer).
+struct ExpandPhase {
+  KB &k;
+  const ConvShape &s;
+  const ExpandPatch &p;
+  int64_t cin;
+  const Elements &types;
+  Type half;                // the tensor cores' operand type
+  Value tileA, tileB, mask; // shared: expand filter rows, B / hidden, mask
+  Value in, we, be;         // input, expand filter and bias
+  Value n, iy0, ix0;        // image, input origin of the patch's window
+  Value tid, warp, group, lane16, laneHalf, t;
+
+  struct Chunk {
+    Value q;      // its first position
+    Value valid;  // a chunk of this thread (not past the last one)
+    Value inside; // its pixels lie in the image (else they are zero padding)
+    Value iy, ix; // its first pixel, clamped to 0 outside the image
+  };
+  SmallVector<Chunk> chunks;
+  Value cg; // the thread's channel group
+  int64_t channelGroups = 1;
+
+  int64_t kK() const { return expandSlice(cin); }
+  int64_t kPad() const { return expandPaddedK(cin); }
+
+  /// A: the expand filter rows ch0 .. ch0 + 31, all input channels (zero
+  /// past hid and past C), by cp.async in 16-byte pieces, waited for along
+  /// with any copies the thread issued before. Threads past the last piece
+  /// copy nothing; the group then commits whatever each thread issued.
+  void stageExpandFilter(Value ch0) {
+    ImplicitLocOpBuilder &b = k.b;
+    MLIRContext *ctx = b.getContext();
+    copyWindowAsync(k, tid, p.threads(), tileA, we, kHiddenRows, kPad(), ch0,
+                    /*col0=*/Value(), s.c, cin);
+    Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
+    nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
+  }
+
+  /// Staging: the region's positions in vectors of vw ("chunks", cpc per
+  /// channel row). A thread keeps the same chunks for every channel, so that
+  /// its addresses differ by whole channel planes: with more threads than
+  /// chunks, `channelGroups` threads share a chunk and take every
+  /// channelGroups-th channel. Then the mask: all ones where the hidden
+  /// tensor is real, zero where it pads.
+  void planChunksAndMask() {
+    ImplicitLocOpBuilder &b = k.b;
+    const int64_t vw = p.vw, threads = p.threads();
+    const int64_t cpc = p.positions / vw;
+    channelGroups = threads >= cpc ? threads / cpc : 1;
+    const int64_t chunksPerThread = threads >= cpc ? 1 : ceilDiv(cpc, threads);
+    cg = threads >= cpc ? k.div(tid, cpc) : k.c(0);
+    for (int64_t i = 0; i < chunksPerThread; ++i) {
+      Value pc = threads >= cpc ? k.rem(tid, cpc) : k.add(tid, i * threads);
+      Value valid =
+          threads >= cpc ? k.lt(tid, channelGroups * cpc) : k.lt(pc, cpc);
+      Value q = k.mul(pc, vw);
+      Value r = k.div(q, p.width), col = k.rem(q, p.width);
+      Value iy = k.add(iy0, r), ix = k.add(k.sub(ix0, k.c(p.shift)), col);
+      Value inside =
+          k.both(k.lt(r, p.rh), k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
+                                       k.both(k.ge0(ix), k.lt(ix, s.w))));
+      chunks.push_back({q, valid, inside, k.sel(inside, iy, k.c(0)),
+                        k.sel(inside, ix, k.c(0))});
+    }
+    Type i16 = b.getI16Type();
+    auto maskType = VectorType::get({vw}, i16);
+    for (const Chunk &c : chunks)
+      k.ifThen(k.both(c.valid, k.lt(cg, 1)), [&] {
+        Value ones = arith::ConstantOp::create(
+            b, maskType, DenseElementsAttr::get(maskType, APInt(16, -1)));
+        Value zeros = arith::ConstantOp::create(
+            b, maskType, DenseElementsAttr::get(maskType, APInt(16, 0)));
+        k.vectorStore(k.sel(c.inside, ones, zeros), mask, {c.q});
+      });
+  }
+
+  /// The expand of hidden channels ch0 .. ch0 + 31 over the region (A
+  /// staged), written to the hidden tile: a 32 x positions GEMM over the
+  /// input channels, B staged kK channels at a time, each warp owning two
+  /// 32-position column groups (m16n8k16 on ldmatrix fragments) with
+  /// accumulators starting at the bias; then the activation, the packing into
+  /// 16-bit pairs and the zero padding (the mask) as the fragments go to the
+  /// hidden tile, which reuses B's buffer. Ends with a barrier.
+  void expandIntoHidden(Value ch0, Activation expandAct) {
+    ImplicitLocOpBuilder &b = k.b;
+    MLIRContext *ctx = b.getContext();
+    const int64_t vw = p.vw, warps = p.warps(), kK = this->kK();
+    auto inVector = VectorType::get({vw}, types.in);
+    auto halfVector = VectorType::get({vw}, half);
+    // Accumulators [g][mi][ni] of the warp's column groups warp + g * warps,
+    // starting at the bias of their rows (group + 16 mi + 8 i).
+    const int64_t groups = kPositionsPerWarp / 32;
+    SmallVector<Value> init;
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t mi = 0; mi < 2; ++mi) {
+        SmallVector<Value> rowBias;
+        for (int64_t i = 0; i < 2; ++i) {
+          Value ch = k.add(ch0, k.add(group, mi * 16 + i * 8));
+          Value v = k.maskedLoad(k.lt(ch, s.c), be, {ch});
+          rowBias.append({v, v});
+        }
+        Value frag = vector::FromElementsOp::create(
+            b, VectorType::get({2, 2}, b.getF32Type()), rowBias);
+        init.append(4, frag);
+      }
+    // 16-bit input in vectors of 4 to 16 bytes (cp.async's sizes) is staged
+    // by cp.async; f32 input (the graph's) and scalars through registers.
+    const bool asyncStaging = types.in == half && vw >= 2;
+    SmallVector<Value> acc =
+        k.loop(0, kPad(), kK, init, [&](Value c0, ValueRange a) {
+          gpu::BarrierOp::create(b); // the previous slice's reads are done
+          // The thread's vectors of the slice: each of its chunks in the
+          // slice row of each of its channels.
+          struct Piece {
+            const Chunk &chunk;
+            Value row; // the channel's row in the slice
+            Value ch;  // its channel
+            Value ok;  // inside the image and below C
+          };
+          auto piece = [&](const Chunk &chunk, int64_t c) -> Piece {
+            Value cc = k.add(cg, c * channelGroups);
+            Value ch = k.add(c0, cc);
+            return {chunk, cc, ch, k.both(chunk.inside, k.lt(ch, cin))};
+          };
+          const int64_t channelsPerThread = ceilDiv(kK, channelGroups);
+          // Where a piece is read from (channel 0 where it pads), and
+          // whether the thread writes it (its chunk exists, its row is in
+          // the slice).
+          auto source = [&](const Piece &p) -> SmallVector<Value> {
+            return {n, k.sel(p.ok, p.ch, k.c(0)), p.chunk.iy, p.chunk.ix};
+          };
+          auto written = [&](const Piece &p) {
+            return k.both(p.chunk.valid, k.lt(p.row, kK));
+          };
+          if (asyncStaging) {
+            // Each vector goes to shared memory by cp.async, zero-filled (no
+            // bytes read) where it pads: no staged value occupies registers
+            // next to the accumulators (measured on an H200: mbconv2's
+            // kernel at batch 64 went from 80.3 to 76.9 us).
+            for (int64_t c = 0; c < channelsPerThread; ++c)
+              for (const Chunk &chunk : chunks) {
+                Piece p = piece(chunk, c);
+                k.ifThen(written(p), [&] {
+                  nvgpu::DeviceAsyncCopyOp::create(
+                      b, nvgpu::DeviceAsyncTokenType::get(ctx), tileB,
+                      ValueRange{p.row, p.chunk.q}, in, source(p),
+                      b.getIndexAttr(vw), k.sel(p.ok, k.c(vw), k.c(0)),
+                      /*bypassL1=*/vw * 2 == 16 ? b.getUnitAttr() : UnitAttr());
+                });
+              }
+            Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
+                b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
+            nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
+          } else {
+            // All loads, then all stores: one latency for the whole slice.
+            struct Staged {
+              Piece piece;
+              Value v;
+            };
+            SmallVector<Staged> staged;
+            for (int64_t c = 0; c < channelsPerThread; ++c)
+              for (const Chunk &chunk : chunks) {
+                Piece p = piece(chunk, c);
+                Value v = k.vectorLoad(inVector, in, source(p));
+                v = k.sel(p.ok, v, k.splat(inVector, 0.0f));
+                staged.push_back({p, k.convert(v, halfVector)});
+              }
+            for (const Staged &item : staged)
+              k.ifThen(written(item.piece), [&] {
+                k.vectorStore(item.v, tileB,
+                              {item.piece.row, item.piece.chunk.q});
+              });
+          }
+          gpu::BarrierOp::create(b);
+          SmallVector<Value> next(a.begin(), a.end());
+          for (int64_t ks = 0; ks < kK; ks += 16) {
+            SmallVector<Value> aFrag;
+            for (int64_t mi = 0; mi < 2; ++mi)
+              aFrag.push_back(nvgpu::LdMatrixOp::create(
+                  b, VectorType::get({4, 2}, half), tileA,
+                  ValueRange{k.add(lane16, mi * 16),
+                             k.add(k.add(c0, k.mul(laneHalf, 8)), ks)},
+                  /*transpose=*/false, /*numTiles=*/4));
+            for (int64_t g = 0; g < groups; ++g)
+              for (int64_t ni = 0; ni < 4; ++ni) {
+                Value col = k.add(k.mul(k.add(warp, g * warps), 32), ni * 8);
+                Value bFrag = nvgpu::LdMatrixOp::create(
+                    b, VectorType::get({2, 2}, half), tileB,
+                    ValueRange{k.add(lane16, ks), col},
+                    /*transpose=*/true, /*numTiles=*/2);
+                for (int64_t mi = 0; mi < 2; ++mi) {
+                  Value &c = next[g * 8 + mi * 4 + ni];
+                  c = nvgpu::MmaSyncOp::create(b, aFrag[mi], bFrag, c,
+                                               ArrayRef<int64_t>{16, 8, 16},
+                                               /*tf32Enabled=*/false);
+                }
+              }
+          }
+          return next;
+        });
+
+    // Fragments -> hidden tile (B's buffer, once every warp is done reading
+    // B): activation, 16-bit pairs, zero where the mask says padding.
+    gpu::BarrierOp::create(b);
+    Type i16 = b.getI16Type();
+    auto pairMask = VectorType::get({2}, i16);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t ni = 0; ni < 4; ++ni) {
+        Value q = k.add(k.add(k.mul(k.add(warp, g * warps), 32), ni * 8),
+                        k.mul(t, 2));
+        Value m = k.vectorLoad(pairMask, mask, {q});
+        for (int64_t mi = 0; mi < 2; ++mi)
+          for (int64_t i = 0; i < 2; ++i) {
+            Value v = vector::ExtractOp::create(b, acc[g * 8 + mi * 4 + ni],
+                                                ArrayRef<int64_t>{i});
+            // Rounding is monotonic and 0 and 6 are exact in f16 and bf16:
+            // the activation of the rounded pair is the rounded activation.
+            Value h =
+                k.activate(k.convert(v, VectorType::get({2}, half)), expandAct);
+            Value bits = arith::AndIOp::create(
+                b, vector::BitCastOp::create(b, pairMask, h), m);
+            k.vectorStore(vector::BitCastOp::create(b, h.getType(), bits),
+                          tileB, {k.add(group, mi * 16 + i * 8), q});
+          }
+      }
+    gpu::BarrierOp::create(b);
+  }
+};
+} // namespace
+
+// The tensor-core kernels below share their setup: the block's shared tiles
+// (A: 32 x (padded K + 8), B / hidden: 32 x (positions + 8), the i16 mask,
+// then the project stage's), thread and lane indices, the block's place.
+static ExpandPhase makeExpandPhase(KB &k, gpu::GPUFuncOp func,
+                                   const ConvShape &s, const ExpandPatch &p,
+                                   int64_t cin, const Elements &types) {
+  Value tid = k.threadId(gpu::Dimension::x);
+  Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
+  Value group = k.div(lane, 4), t = k.rem(lane, 4);
+  Value lane16 = k.rem(lane, 16), laneHalf = k.div(lane, 16);
+  ExpandPhase e{k, s, p, cin, types};
+  e.half = types.filter;
+  auto tiles = func.getWorkgroupAttributions();
+  e.tileA = tiles[0];
+  e.tileB = tiles[1];
+  e.mask = tiles[2];
+  e.in = func.getArgument(0);
+  e.we = func.getArgument(1);
+  e.be = func.getArgument(2);
+  e.tid = tid;
+  e.warp = warp;
+  e.group = group;
+  e.lane16 = lane16;
+  e.laneHalf = laneHalf;
+  e.t = t;
+  return e;
+}
+
+static SmallVector<Type> expandSharedTiles(MLIRContext *ctx,
+                                           const ExpandPatch &p, int64_t cin,
+                                           Type half) {
+  return {workgroupMemref(ctx, {kHiddenRows, expandPaddedK(cin) + 8}, half),
+          workgroupMemref(ctx, {kHiddenRows, p.positions + 8}, half),
+          workgroupMemref(ctx, {p.positions}, IntegerType::get(ctx, 16))};
 }
 
 KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
@@ -2177,243 +2532,189 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   MLIRContext *ctx = module.getContext();
   // The tensor cores' operand type: the expand filter's, f16 or bf16.
   Type half = types.filter;
-  const int64_t cin = inChannels, hid = s.c, hc = kHiddenRows;
+  const int64_t cin = inChannels, hc = kHiddenRows;
   const ExpandPatch p =
       *planExpandPatch(s, cin, types.in.getIntOrFloatBitWidth() / 8);
-  const int64_t rp = p.positions, vw = p.vw;
-  const int64_t kK = expandSlice(cin), kPad = expandPaddedK(cin);
-  const int64_t padA = kPad + 8, padB = rp + 8;
   const int64_t tilesX = ceilDiv(s.ow, p.tw), tilesY = ceilDiv(s.oh, p.th);
-  const int64_t threads = p.threads(), warps = p.warps();
-  Type i16 = IntegerType::get(ctx, 16);
   // B's first kK rows hold the staged input slice during the expand; the
   // whole buffer then holds the hidden tile.
   auto func =
       createKernel(name, expandDepthwiseArguments(ctx, s, cin, types, half),
-                   {workgroupMemref(ctx, {hc, padA}, half),
-                    workgroupMemref(ctx, {hc, padB}, half),
-                    workgroupMemref(ctx, {rp}, i16)});
+                   expandSharedTiles(ctx, p, cin, half));
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
   auto [in, we, be, wd, bd, out] = expandDepthwiseOperands(func);
-  Value tileA = func.getWorkgroupAttributions()[0];
-  Value tileB = func.getWorkgroupAttributions()[1];
-  Value mask = func.getWorkgroupAttributions()[2];
-  Value hidden = tileB;
+  ExpandPhase expand = makeExpandPhase(k, func, s, p, cin, types);
+  FusedBlockOrigin o = fusedBlockOrigin(k, s, p.th, p.tw, hc, tilesX);
+  expand.n = o.n;
+  expand.iy0 = o.iy0;
+  expand.ix0 = o.ix0;
+  expand.stageExpandFilter(o.ch0);
+  expand.planChunksAndMask();
+  expand.expandIntoHidden(o.ch0, expandAct);
+  emitDepthwisePairsFromShared(
+      k, s, p, expand.tileB, o.ch0, o.oy0, o.ox0, wd, bd, expand.tid, act,
+      [&](const DepthwisePair &d) { storeDepthwisePair(k, s, out, o.n, d); });
+  return {func, {tilesX * tilesY, ceilDiv(s.c, hc), s.n}, {p.threads(), 1, 1}};
+}
+// A fused MBConv kernel (nn.fused_mbconv) runs the expand + depthwise
+// kernel's block through all hidden channels, 32 at a time, and feeds each
+// block's depthwise outputs (16-bit, in shared memory) to the project 1x1 on
+// tensor cores: out (outputs x patch positions) += Wp[:, 32 hidden] x dw (32
+// x positions), its m16n8 fragments spread over the warps, the accumulators
+// (starting at the project bias) in registers across the hidden blocks. Only
+// the project's output goes to device memory.
+KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
+                                          int64_t inChannels,
+                                          int64_t outChannels,
+                                          Activation expandAct, Activation act,
+                                          Activation projectAct,
+                                          const Elements &types) {
+  MLIRContext *ctx = module.getContext();
+  Type half = types.filter;
+  const int64_t cin = inChannels, oc = outChannels, hc = kHiddenRows;
+  const ExpandPatch p =
+      *planExpandPatch(s, cin, types.in.getIntOrFloatBitWidth() / 8, oc);
+  const int64_t tilesX = ceilDiv(s.ow, p.tw), tilesY = ceilDiv(s.oh, p.th);
+  const int64_t rows = projectRows(oc), columns = projectColumns(p.th, p.tw);
+  const int64_t stride = projectStride(columns), patch = p.th * p.tw;
+  SmallVector<Type> args = expandDepthwiseArguments(ctx, s, cin, types, half);
+  args.back() = MemRefType::get({s.n, oc, s.oh, s.ow}, types.out);
+  args.insert(args.end() - 1,
+              {MemRefType::get({oc, s.c}, half), f32Memref(ctx, {oc})});
+  SmallVector<Type> tiles = expandSharedTiles(ctx, p, cin, half);
+  tiles.push_back(workgroupMemref(ctx, {rows, hc + 8}, half));
+  tiles.push_back(workgroupMemref(ctx, {hc, stride}, half));
+  auto func = createKernel(name, args, tiles);
+  // The project's accumulators stay live through the expand and the
+  // depthwise: blocks of 256 threads get a register budget of 3 blocks per
+  // SM (nvvm.minctasm, 85 registers), which keeps the SMs about as full as
+  // the expand + depthwise kernel's. Measured on an H200 (bench/RESULTS.md):
+  // EfficientNet-B1's 16 -> 96 -> 24 block at batch 64 took 96 registers and
+  // 108 us without the budget, 78 and 96 us with it; blocks that spill
+  // under it ran slower than unfused, and nn-fuse-mbconv-project's
+  // max-expand-macs keeps those apart. (Smaller blocks, as on small maps,
+  // spilled under the budget in the odd-shape graphs, and get none.)
+  ImplicitLocOpBuilder b(func.getLoc(), ctx);
+  if (p.threads() == 256)
+    func->setAttr("nvvm.minctasm", b.getI32IntegerAttr(3));
+  enterKernel(b, func);
+  KB k{b};
+  Value wd = func.getArgument(3), bd = func.getArgument(4);
+  Value wp = func.getArgument(5), bp = func.getArgument(6);
+  Value out = func.getArgument(7);
+  Value tileP = func.getWorkgroupAttributions()[3];
+  Value dw = func.getWorkgroupAttributions()[4];
+  ExpandPhase expand = makeExpandPhase(k, func, s, p, cin, types);
+  // Grid y is 1: the block runs through the hidden channels itself.
+  FusedBlockOrigin o = fusedBlockOrigin(k, s, p.th, p.tw, hc, tilesX);
+  expand.n = o.n;
+  expand.iy0 = o.iy0;
+  expand.ix0 = o.ix0;
+  expand.planChunksAndMask();
 
-  Value tid = k.threadId(gpu::Dimension::x);
-  Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
-  Value group = k.div(lane, 4), t = k.rem(lane, 4);
-  Value lane16 = k.rem(lane, 16), laneHalf = k.div(lane, 16);
-  auto [ch0, n, oy0, ox0, iy0, ix0] =
-      fusedBlockOrigin(k, s, p.th, p.tw, hc, tilesX);
-
-  // A: the block's expand filter rows, all input channels (zero past hid
-  // and past C), by cp.async in 16-byte pieces. Threads past the last piece
-  // copy nothing; the group then commits whatever each thread issued.
-  {
-    const int64_t pieces = hc * (kPad / 8);
-    for (int64_t base = 0; base < pieces; base += threads) {
-      Value e = k.add(tid, base);
-      k.ifThen(k.lt(e, pieces), [&] {
-        Value row = k.div(e, kPad / 8), col = k.mul(k.rem(e, kPad / 8), 8);
-        Value ch = k.add(ch0, row);
-        Value ok = k.both(k.lt(ch, hid), k.lt(col, cin));
-        nvgpu::DeviceAsyncCopyOp::create(
-            b, nvgpu::DeviceAsyncTokenType::get(ctx), tileA,
-            ValueRange{row, col}, we,
-            ValueRange{k.sel(ok, ch, k.c(0)), k.sel(ok, col, k.c(0))},
-            b.getIndexAttr(8), k.sel(ok, k.c(8), k.c(0)),
-            /*bypassL1=*/b.getUnitAttr());
-      });
-    }
-    Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
-    nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
-  }
-
-  // Staging: the region's positions in vectors of vw ("chunks", cpc per
-  // channel row). A thread keeps the same chunks for every channel, so that
-  // its addresses differ by whole channel planes: with more threads than
-  // chunks, `channelGroups` threads share a chunk and take every
-  // channelGroups-th channel.
-  const int64_t cpc = rp / vw;
-  const int64_t channelGroups = threads >= cpc ? threads / cpc : 1;
-  const int64_t chunksPerThread = threads >= cpc ? 1 : ceilDiv(cpc, threads);
-  Value cg = threads >= cpc ? k.div(tid, cpc) : k.c(0);
-  struct Chunk {
-    Value q;      // its first position
-    Value valid;  // a chunk of this thread (not past the last one)
-    Value inside; // its pixels lie in the image (else they are zero padding)
-    Value iy, ix; // its first pixel, clamped to 0 outside the image
+  // The warp's project fragments: f = warp + i * warps of the (rows / 16) x
+  // (columns / 8) m16n8 tiles; past the last one a warp recomputes the last
+  // (its results are not stored), which keeps the MMAs unconditional.
+  const int64_t nTiles = columns / 8, fragments = (rows / 16) * nTiles;
+  const int64_t warps = p.warps(), perWarp = ceilDiv(fragments, warps);
+  struct Fragment {
+    Value real, mi, ni;
   };
-  SmallVector<Chunk> chunks;
-  for (int64_t i = 0; i < chunksPerThread; ++i) {
-    Value pc = threads >= cpc ? k.rem(tid, cpc) : k.add(tid, i * threads);
-    Value valid =
-        threads >= cpc ? k.lt(tid, channelGroups * cpc) : k.lt(pc, cpc);
-    Value q = k.mul(pc, vw);
-    Value r = k.div(q, p.width), col = k.rem(q, p.width);
-    Value iy = k.add(iy0, r), ix = k.add(k.sub(ix0, k.c(p.shift)), col);
-    Value inside =
-        k.both(k.lt(r, p.rh), k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
-                                     k.both(k.ge0(ix), k.lt(ix, s.w))));
-    chunks.push_back({q, valid, inside, k.sel(inside, iy, k.c(0)),
-                      k.sel(inside, ix, k.c(0))});
-  }
-  // The mask: all ones where the hidden tensor is real, zero where it pads.
-  auto maskType = VectorType::get({vw}, i16);
-  for (const Chunk &c : chunks)
-    k.ifThen(k.both(c.valid, k.lt(cg, 1)), [&] {
-      Value ones = arith::ConstantOp::create(
-          b, maskType, DenseElementsAttr::get(maskType, APInt(16, -1)));
-      Value zeros = arith::ConstantOp::create(
-          b, maskType, DenseElementsAttr::get(maskType, APInt(16, 0)));
-      k.vectorStore(k.sel(c.inside, ones, zeros), mask, {c.q});
-    });
-  auto inVector = VectorType::get({vw}, types.in);
-  auto halfVector = VectorType::get({vw}, half);
-
-  // Accumulators [g][mi][ni] of the warp's column groups warp + g * warps,
-  // starting at the bias of their rows (group + 16 mi + 8 i).
-  const int64_t groups = kPositionsPerWarp / 32;
+  SmallVector<Fragment> frags;
   SmallVector<Value> init;
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t mi = 0; mi < 2; ++mi) {
-      SmallVector<Value> rowBias;
-      for (int64_t i = 0; i < 2; ++i) {
-        Value ch = k.add(ch0, k.add(group, mi * 16 + i * 8));
-        Value v = k.maskedLoad(k.lt(ch, hid), be, {ch});
-        rowBias.append({v, v});
-      }
-      Value frag = vector::FromElementsOp::create(
-          b, VectorType::get({2, 2}, b.getF32Type()), rowBias);
-      init.append(4, frag);
+  for (int64_t i = 0; i < perWarp; ++i) {
+    Value f = k.add(expand.warp, i * warps);
+    Value real = k.lt(f, fragments);
+    Value fc = k.sel(real, f, k.c(fragments - 1));
+    frags.push_back({real, k.div(fc, nTiles), k.rem(fc, nTiles)});
+    SmallVector<Value> rowBias;
+    for (int64_t r = 0; r < 2; ++r) {
+      Value row = k.add(k.mul(frags.back().mi, 16), k.add(expand.group, 8 * r));
+      Value v = k.maskedLoad(k.lt(row, oc), bp, {row});
+      rowBias.append({v, v});
     }
-  // 16-bit input in vectors of 4 to 16 bytes (cp.async's sizes) is staged
-  // by cp.async; f32 input (the graph's) and scalars through registers.
-  const bool asyncStaging = types.in == half && vw >= 2;
-  SmallVector<Value> acc = k.loop(
-      0, kPad, kK, init, [&](Value c0, ValueRange a) {
-        gpu::BarrierOp::create(b); // the previous slice's reads are done
-        // The thread's vectors of the slice: each of its chunks in the slice
-        // row of each of its channels.
-        struct Piece {
-          const Chunk &chunk;
-          Value row; // the channel's row in the slice
-          Value ch;  // its channel
-          Value ok;  // inside the image and below C
-        };
-        auto piece = [&](const Chunk &chunk, int64_t c) -> Piece {
-          Value cc = k.add(cg, c * channelGroups);
-          Value ch = k.add(c0, cc);
-          return {chunk, cc, ch, k.both(chunk.inside, k.lt(ch, cin))};
-        };
-        const int64_t channelsPerThread = ceilDiv(kK, channelGroups);
-        // Where a piece is read from (channel 0 where it pads), and whether
-        // the thread writes it (its chunk exists, its row is in the slice).
-        auto source = [&](const Piece &p) -> SmallVector<Value> {
-          return {n, k.sel(p.ok, p.ch, k.c(0)), p.chunk.iy, p.chunk.ix};
-        };
-        auto written = [&](const Piece &p) {
-          return k.both(p.chunk.valid, k.lt(p.row, kK));
-        };
-        if (asyncStaging) {
-          // Each vector goes to shared memory by cp.async, zero-filled (no
-          // bytes read) where it pads: no staged value occupies registers
-          // next to the accumulators (measured on an H200: mbconv2's kernel
-          // at batch 64 went from 80.3 to 76.9 us).
-          for (int64_t c = 0; c < channelsPerThread; ++c)
-            for (const Chunk &chunk : chunks) {
-              Piece p = piece(chunk, c);
-              k.ifThen(written(p), [&] {
-                nvgpu::DeviceAsyncCopyOp::create(
-                    b, nvgpu::DeviceAsyncTokenType::get(ctx), tileB,
-                    ValueRange{p.row, p.chunk.q}, in, source(p),
-                    b.getIndexAttr(vw), k.sel(p.ok, k.c(vw), k.c(0)),
-                    /*bypassL1=*/vw * 2 == 16 ? b.getUnitAttr() : UnitAttr());
-              });
-            }
-          Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
-              b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
-          nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
-        } else {
-          // All loads, then all stores: one latency for the whole slice.
-          struct Staged {
-            Piece piece;
-            Value v;
-          };
-          SmallVector<Staged> staged;
-          for (int64_t c = 0; c < channelsPerThread; ++c)
-            for (const Chunk &chunk : chunks) {
-              Piece p = piece(chunk, c);
-              Value v = k.vectorLoad(inVector, in, source(p));
-              v = k.sel(p.ok, v, k.splat(inVector, 0.0f));
-              staged.push_back({p, k.convert(v, halfVector)});
-            }
-          for (const Staged &item : staged)
-            k.ifThen(written(item.piece), [&] {
-              k.vectorStore(item.v, tileB,
-                            {item.piece.row, item.piece.chunk.q});
+    init.push_back(vector::FromElementsOp::create(
+        b, VectorType::get({2, 2}, b.getF32Type()), rowBias));
+  }
+
+  SmallVector<Value> acc =
+      k.loop(0, ceilDiv(s.c, hc), 1, init, [&](Value block, ValueRange a) {
+        Value ch0 = k.mul(block, hc);
+        gpu::BarrierOp::create(b); // the previous block's project is done
+        // The project filter's columns ch0 .. ch0 + 31 (zero past the
+        // outputs and the hidden channels), by cp.async in 16-byte pieces;
+        // stageExpandFilter waits for them.
+        copyWindowAsync(k, expand.tid, p.threads(), tileP, wp, rows, hc,
+                        /*row0=*/Value(), ch0, oc, s.c);
+        expand.stageExpandFilter(ch0);
+        expand.expandIntoHidden(ch0, expandAct);
+        // The depthwise outputs of the block's channels as the project's B
+        // (zero for channels past the last, whose filter columns are zero
+        // too but whose junk could be NaN).
+        emitDepthwisePairsFromShared(
+            k, s, p, expand.tileB, ch0, o.oy0, o.ox0, wd, bd, expand.tid, act,
+            [&](const DepthwisePair &d) {
+              Value pair = vector::FromElementsOp::create(
+                  b, VectorType::get({2}, b.getF32Type()),
+                  ValueRange{k.sel(d.chOk, d.v0, k.f(0.0f)),
+                             k.sel(d.chOk, d.v1, k.f(0.0f))});
+              k.vectorStore(k.convert(pair, VectorType::get({2}, half)), dw,
+                            {d.j, k.add(d.ox, d.oy * p.tw)});
             });
-        }
         gpu::BarrierOp::create(b);
         SmallVector<Value> next(a.begin(), a.end());
-        for (int64_t ks = 0; ks < kK; ks += 16) {
-          SmallVector<Value> aFrag;
-          for (int64_t mi = 0; mi < 2; ++mi)
-            aFrag.push_back(nvgpu::LdMatrixOp::create(
-                b, VectorType::get({4, 2}, half), tileA,
-                ValueRange{k.add(lane16, mi * 16),
-                           k.add(k.add(c0, k.mul(laneHalf, 8)), ks)},
-                /*transpose=*/false, /*numTiles=*/4));
-          for (int64_t g = 0; g < groups; ++g)
-            for (int64_t ni = 0; ni < 4; ++ni) {
-              Value col = k.add(k.mul(k.add(warp, g * warps), 32), ni * 8);
-              Value bFrag = nvgpu::LdMatrixOp::create(
-                  b, VectorType::get({2, 2}, half), tileB,
-                  ValueRange{k.add(lane16, ks), col},
-                  /*transpose=*/true, /*numTiles=*/2);
-              for (int64_t mi = 0; mi < 2; ++mi) {
-                Value &c = next[g * 8 + mi * 4 + ni];
-                c = nvgpu::MmaSyncOp::create(b, aFrag[mi], bFrag, c,
-                                             ArrayRef<int64_t>{16, 8, 16},
-                                             /*tf32Enabled=*/false);
-              }
-            }
-        }
+        for (int64_t ks = 0; ks < hc; ks += 16)
+          for (int64_t i = 0; i < perWarp; ++i) {
+            Value aFrag = nvgpu::LdMatrixOp::create(
+                b, VectorType::get({4, 2}, half), tileP,
+                ValueRange{k.add(k.mul(frags[i].mi, 16), expand.lane16),
+                           k.add(k.mul(expand.laneHalf, 8), ks)},
+                /*transpose=*/false, /*numTiles=*/4);
+            Value bFrag = nvgpu::LdMatrixOp::create(
+                b, VectorType::get({2, 2}, half), dw,
+                ValueRange{k.add(expand.lane16, ks), k.mul(frags[i].ni, 8)},
+                /*transpose=*/true, /*numTiles=*/2);
+            next[i] = nvgpu::MmaSyncOp::create(b, aFrag, bFrag, next[i],
+                                               ArrayRef<int64_t>{16, 8, 16},
+                                               /*tf32Enabled=*/false);
+          }
         return next;
       });
 
-  // Fragments -> hidden tile (B's buffer, once every warp is done reading
-  // B): activation, 16-bit pairs, zero where the mask says padding.
-  gpu::BarrierOp::create(b);
-  auto pairMask = VectorType::get({2}, i16);
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t ni = 0; ni < 4; ++ni) {
-      Value q =
-          k.add(k.add(k.mul(k.add(warp, g * warps), 32), ni * 8), k.mul(t, 2));
-      Value m = k.vectorLoad(pairMask, mask, {q});
-      for (int64_t mi = 0; mi < 2; ++mi)
-        for (int64_t i = 0; i < 2; ++i) {
-          Value v = vector::ExtractOp::create(b, acc[g * 8 + mi * 4 + ni],
-                                              ArrayRef<int64_t>{i});
-          // Rounding is monotonic and 0 and 6 are exact in f16 and bf16:
-          // the activation of the rounded pair is the rounded activation.
-          Value h =
-              k.activate(k.convert(v, VectorType::get({2}, half)), expandAct);
-          Value bits = arith::AndIOp::create(
-              b, vector::BitCastOp::create(b, pairMask, h), m);
-          k.vectorStore(vector::BitCastOp::create(b, h.getType(), bits), hidden,
-                        {k.add(group, mi * 16 + i * 8), q});
-        }
+  // Epilogue: fragment element [r][h] is output row mi 16 + group + 8 r at
+  // patch position ni 8 + 2 t + h.
+  Type outType = cast<MemRefType>(out.getType()).getElementType();
+  for (int64_t i = 0; i < perWarp; ++i)
+    for (int64_t r = 0; r < 2; ++r) {
+      Value row = k.add(k.mul(frags[i].mi, 16), k.add(expand.group, 8 * r));
+      Value pos = k.add(k.mul(frags[i].ni, 8), k.mul(expand.t, 2));
+      Value y = k.add(o.oy0, k.div(pos, p.tw));
+      Value x = k.add(o.ox0, k.rem(pos, p.tw));
+      Value ok = k.both(
+          k.both(frags[i].real, k.lt(row, oc)),
+          k.both(k.lt(pos, patch), k.both(k.lt(y, s.oh), k.lt(x, s.ow))));
+      Value v =
+          k.activate(vector::ExtractOp::create(b, acc[i], ArrayRef<int64_t>{r}),
+                     projectAct);
+      // pos is even and tw even: x and x + 1 are in one patch row.
+      if (s.ow % 2 == 0) {
+        k.ifThen(ok, [&] {
+          k.vectorStore(k.convert(v, VectorType::get({2}, outType)), out,
+                        {o.n, row, y, x});
+        });
+        continue;
+      }
+      Value x1 = k.add(x, 1);
+      k.ifThen(ok, [&] {
+        k.write(vector::ExtractOp::create(b, v, 0), out, {o.n, row, y, x});
+      });
+      k.ifThen(k.both(ok, k.lt(x1, s.ow)), [&] {
+        k.write(vector::ExtractOp::create(b, v, 1), out, {o.n, row, y, x1});
+      });
     }
-  gpu::BarrierOp::create(b);
-
-  emitDepthwisePairsFromShared(k, s, p, hidden, ch0, n, oy0, ox0, wd, bd, out,
-                               tid, act);
-  return {func, {tilesX * tilesY, ceilDiv(hid, hc), s.n}, {threads, 1, 1}};
+  return {func, {tilesX * tilesY, 1, s.n}, {p.threads(), 1, 1}};
 }
 
 //===----------------------------------------------------------------------===//

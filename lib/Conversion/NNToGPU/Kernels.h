@@ -135,6 +135,19 @@ public:
                                       nn::Activation act,
                                       const Elements &types);
 
+  /// A whole MBConv block (nn.fused_mbconv): the expand + depthwise kernel's
+  /// block runs through all hidden channels and feeds each 32 of them to the
+  /// project 1x1 on tensor cores, whose accumulators stay in registers:
+  ///   (input NxCxHxW, expand filter HidxC, expand bias Hid, depthwise
+  ///    filter Hidx1xKHxKW, bias Hid, project filter OxHid, project bias O,
+  ///    output NxOxOHxOW).
+  /// The filters of both 1x1s are f16 or bf16. Only for shapes
+  /// mbconvOnTensorCores accepts.
+  KernelLaunch emitMBConvMma(llvm::StringRef name, const ConvShape &s,
+                             int64_t inChannels, int64_t outChannels,
+                             nn::Activation expandAct, nn::Activation act,
+                             nn::Activation projectAct, const Elements &types);
+
   /// Linear layer with a flatten or global-average-pool prologue, one block
   /// per (16 outputs, up to 4 images); the pooled rows live in shared memory:
   ///   (input NxKxR, weight MxK, bias M, output NxM); R = H*W pooled, or 1.
@@ -196,6 +209,12 @@ bool directConvFilterAsImmediates(const ConvShape &s);
 /// stride 1 or 2) after an expand from `inChannels` (a multiple of 8 that
 /// fits its shared memory).
 bool expandDepthwiseOnTensorCores(const ConvShape &s, int64_t inChannels);
+
+/// Whether emitMBConvMma handles this block: what emitExpandDepthwiseMma
+/// handles, with a multiple of 8 hidden channels and 1 to 64 project outputs
+/// whose stage fits the shared memory beside it.
+bool mbconvOnTensorCores(const ConvShape &s, int64_t inChannels,
+                         int64_t outChannels);
 
 /// How many images one block of the linear kernel handles.
 int64_t linearImagesPerBlock(int64_t n, int64_t kDim);

@@ -200,9 +200,9 @@ private:
 };
 } // namespace
 
-/// The depthwise convolution of an expand + depthwise pair, over the (never
-/// materialised) hidden tensor.
-static ConvShape expandDepthwiseShape(nn::FusedExpandDepthwiseOp f) {
+/// The depthwise convolution of an expand + depthwise pair (alone or in a
+/// whole MBConv block), over the (never materialised) hidden tensor.
+template <typename FusedOp> static ConvShape expandDepthwiseShape(FusedOp f) {
   auto in = f.getInput().getType().getShape();
   auto wd = f.getFilter().getType().getShape();
   auto out = f.getType().getShape();
@@ -240,6 +240,17 @@ LogicalResult GraphLowering::checkSupported() {
             nn::FusedExpandDepthwiseOp, nn::AddOp, nn::MulOp, nn::SigmoidOp>(
             op))
       return WalkResult::advance();
+    if (auto block = dyn_cast<nn::FusedMBConvOp>(op)) {
+      if (isHalf(precision) &&
+          mbconvOnTensorCores(expandDepthwiseShape(block),
+                              block.getInput().getType().getDimSize(1),
+                              block.getType().getDimSize(1)))
+        return WalkResult::advance();
+      op->emitOpError("has no GPU kernel here: it needs f16 or bf16 "
+                      "precision, a 3x3 depthwise of stride 1 or 2, multiples "
+                      "of 8 input and hidden channels and at most 64 outputs");
+      return WalkResult::interrupt();
+    }
     if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
       if (isa<DenseFPElementsAttr>(constant.getValue()))
         return WalkResult::advance();
@@ -295,6 +306,10 @@ Type GraphLowering::weightType(Operation *op, Value operand) {
   if (auto fused = dyn_cast<nn::FusedExpandDepthwiseOp>(op);
       fused && operand == fused.getExpandFilter() && expandOnTensorCores(fused))
     return half;
+  if (auto block = dyn_cast<nn::FusedMBConvOp>(op);
+      block && (operand == block.getExpandFilter() ||
+                operand == block.getProjectFilter()))
+    return half;
   if (auto linear = dyn_cast<nn::FusedLinearOp>(op);
       linear && operand == linear.getWeight()) {
     // On tensor cores the weight is the GEMM's filter, packed as above.
@@ -328,7 +343,7 @@ void GraphLowering::planStorage() {
                       tuning, storageType.lookup(conv.getInput()) == half)
               .accumulates)
         result = f32;
-    } else if (isa<nn::FusedExpandDepthwiseOp>(op)) {
+    } else if (isa<nn::FusedExpandDepthwiseOp, nn::FusedMBConvOp>(op)) {
       result = half ? Type(half) : f32;
     }
     for (Value operand : op.getOperands())
@@ -661,6 +676,30 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                {viewOf(f.getInput()), expandFilter, viewOf(f.getExpandBias()),
                 viewOf(f.getFilter()), viewOf(f.getBias()),
                 viewOf(f.getResult())},
+               op->getLoc());
+        return success();
+      })
+      .Case<nn::FusedMBConvOp>([&](nn::FusedMBConvOp f) {
+        ConvShape s = expandDepthwiseShape(f);
+        int64_t cin = f.getInput().getType().getDimSize(1);
+        int64_t oc = f.getType().getDimSize(1);
+        std::string kind = "mbconv_dw" + std::to_string(s.kh) + "x" +
+                           std::to_string(s.kw) + "_s" + std::to_string(s.sh) +
+                           activationSuffix(f.getActivation()).str() +
+                           "_project" +
+                           activationSuffix(f.getProjectActivation()).str() +
+                           "_mma_" + stringifyPrecision(precision).str();
+        Value expandFilter = weightView(op, f.getExpandFilter(), {s.c, cin});
+        Value projectFilter = weightView(op, f.getProjectFilter(), {oc, s.c});
+        Elements types{storage(f.getInput()), memrefElement(expandFilter),
+                       storage(f.getResult())};
+        KernelLaunch k = emitter->emitMBConvMma(
+            kernelName(kind), s, cin, oc, f.getExpandActivation(),
+            f.getActivation(), f.getProjectActivation(), types);
+        launch(k,
+               {viewOf(f.getInput()), expandFilter, viewOf(f.getExpandBias()),
+                viewOf(f.getFilter()), viewOf(f.getBias()), projectFilter,
+                viewOf(f.getProjectBias()), viewOf(f.getResult())},
                op->getLoc());
         return success();
       })

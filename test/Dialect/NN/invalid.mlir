@@ -209,6 +209,57 @@ nn.graph @expand_dw_result(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x8x8xf32> {
 
 // -----
 
+nn.graph @mbconv_project_filter(%x: tensor<1x4x8x8xf32>) -> tensor<1x6x8x8xf32> {
+  %we = nn.weight "e" : tensor<8x4x1x1xf32>
+  %b = nn.weight "b" : tensor<8xf32>
+  %wd = nn.weight "d" : tensor<8x1x3x3xf32>
+  %wp = nn.weight "p" : tensor<6x4x1x1xf32>
+  %bp = nn.weight "bp" : tensor<6xf32>
+  // expected-error @+1 {{'nn.fused_mbconv' op project filter must be <out>x8x1x1, got 'tensor<6x4x1x1xf32>'}}
+  %y = nn.fused_mbconv %x, %we, %b expand_activation = relu6, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6, %wp, %bp project_activation = none : tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>, tensor<6x4x1x1xf32>, tensor<6xf32> -> tensor<1x6x8x8xf32>
+  nn.output %y : tensor<1x6x8x8xf32>
+}
+
+// -----
+
+nn.graph @mbconv_project_bias(%x: tensor<1x4x8x8xf32>) -> tensor<1x6x8x8xf32> {
+  %we = nn.weight "e" : tensor<8x4x1x1xf32>
+  %b = nn.weight "b" : tensor<8xf32>
+  %wd = nn.weight "d" : tensor<8x1x3x3xf32>
+  %wp = nn.weight "p" : tensor<6x8x1x1xf32>
+  // expected-error @+1 {{'nn.fused_mbconv' op project bias has 8 elements, expected 6}}
+  %y = nn.fused_mbconv %x, %we, %b expand_activation = relu6, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6, %wp, %b project_activation = none : tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>, tensor<6x8x1x1xf32>, tensor<8xf32> -> tensor<1x6x8x8xf32>
+  nn.output %y : tensor<1x6x8x8xf32>
+}
+
+// -----
+
+nn.graph @mbconv_result(%x: tensor<1x4x8x8xf32>) -> tensor<1x6x8x8xf32> {
+  %we = nn.weight "e" : tensor<8x4x1x1xf32>
+  %b = nn.weight "b" : tensor<8xf32>
+  %wd = nn.weight "d" : tensor<8x1x3x3xf32>
+  %wp = nn.weight "p" : tensor<6x8x1x1xf32>
+  %bp = nn.weight "bp" : tensor<6xf32>
+  // expected-error @+1 {{'nn.fused_mbconv' op result shape should be [1, 6, 4, 4], got 'tensor<1x6x8x8xf32>'}}
+  %y = nn.fused_mbconv %x, %we, %b expand_activation = relu6, %wd, %b strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6, %wp, %bp project_activation = none : tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>, tensor<6x8x1x1xf32>, tensor<6xf32> -> tensor<1x6x8x8xf32>
+  nn.output %y : tensor<1x6x8x8xf32>
+}
+
+// -----
+
+nn.graph @mbconv_expand(%x: tensor<1x4x8x8xf32>) -> tensor<1x6x8x8xf32> {
+  %we = nn.weight "e" : tensor<8x3x1x1xf32>
+  %b = nn.weight "b" : tensor<8xf32>
+  %wd = nn.weight "d" : tensor<8x1x3x3xf32>
+  %wp = nn.weight "p" : tensor<6x8x1x1xf32>
+  %bp = nn.weight "bp" : tensor<6xf32>
+  // expected-error @+1 {{'nn.fused_mbconv' op expand filter must be <hidden>x4x1x1, got 'tensor<8x3x1x1xf32>'}}
+  %y = nn.fused_mbconv %x, %we, %b expand_activation = relu6, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6, %wp, %bp project_activation = none : tensor<1x4x8x8xf32>, tensor<8x3x1x1xf32>, tensor<8x1x3x3xf32>, tensor<8xf32>, tensor<6x8x1x1xf32>, tensor<6xf32> -> tensor<1x6x8x8xf32>
+  nn.output %y : tensor<1x6x8x8xf32>
+}
+
+// -----
+
 nn.graph @activation_keyword(%x: tensor<1x3x8x8xf32>) -> tensor<1x4x8x8xf32> {
   %w = nn.weight "w" : tensor<4x3x3x3xf32>
   %b = nn.weight "b" : tensor<4xf32>

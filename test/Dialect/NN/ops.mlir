@@ -35,6 +35,10 @@ nn.graph @all_ops(%x: tensor<2x8x9x9xf32>) -> tensor<2x10xf32> {
   // CHECK: nn.fused_expand_depthwise %{{.*}}, %{{.*}}, %{{.*}} expand_activation = relu6, %{{.*}}, %{{.*}} strides = [1, 1] padding = [1, 1, 1, 1] activation = none : tensor<2x16x4x4xf32>, tensor<12x16x1x1xf32>, tensor<12x1x3x3xf32>, tensor<12xf32> -> tensor<2x12x4x4xf32>
   %dw12 = nn.weight "dw12.weight" : tensor<12x1x3x3xf32>
   %fed = nn.fused_expand_depthwise %d, %pw, %pb expand_activation = relu6, %dw12, %pb strides = [1, 1] padding = [1, 1, 1, 1] activation = none : tensor<2x16x4x4xf32>, tensor<12x16x1x1xf32>, tensor<12x1x3x3xf32>, tensor<12xf32> -> tensor<2x12x4x4xf32>
+  // CHECK: nn.fused_mbconv %{{.*}}, %{{.*}}, %{{.*}} expand_activation = relu6, %{{.*}}, %{{.*}} strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6, %{{.*}}, %{{.*}} project_activation = none : tensor<2x16x4x4xf32>, tensor<12x16x1x1xf32>, tensor<12x1x3x3xf32>, tensor<12xf32>, tensor<5x12x1x1xf32>, tensor<5xf32> -> tensor<2x5x2x2xf32>
+  %prw = nn.weight "pr.weight" : tensor<5x12x1x1xf32>
+  %prb = nn.weight "pr.bias" : tensor<5xf32>
+  %mb = nn.fused_mbconv %d, %pw, %pb expand_activation = relu6, %dw12, %pb strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6, %prw, %prb project_activation = none : tensor<2x16x4x4xf32>, tensor<12x16x1x1xf32>, tensor<12x1x3x3xf32>, tensor<12xf32>, tensor<5x12x1x1xf32>, tensor<5xf32> -> tensor<2x5x2x2xf32>
   // CHECK: nn.global_avg_pool %{{.*}} : tensor<2x12x4x4xf32> -> tensor<2x12x1x1xf32>
   %p = nn.global_avg_pool %f : tensor<2x12x4x4xf32> -> tensor<2x12x1x1xf32>
   // CHECK: nn.flatten %{{.*}} : tensor<2x12x1x1xf32> -> tensor<2x12xf32>

@@ -217,38 +217,71 @@ LogicalResult FusedConv2DOp::verify() {
                            getGroups(), getPooled());
 }
 
-LogicalResult FusedExpandDepthwiseOp::verify() {
-  ArrayRef<int64_t> in = shapeOf(getInput()), we = shapeOf(getExpandFilter()),
-                    wd = shapeOf(getFilter());
+/// The expand + depthwise part of a fused MBConv op: filter and bias shapes,
+/// strides and padding. Returns the depthwise output's shape (N x hidden x
+/// OH x OW), or failure after reporting on `op`.
+static FailureOr<SmallVector<int64_t>>
+verifyExpandDepthwise(Operation *op, Value input, Value expandFilter,
+                      Value expandBias, Value filter, ArrayRef<int64_t> st,
+                      ArrayRef<int64_t> pad) {
+  ArrayRef<int64_t> in = shapeOf(input), we = shapeOf(expandFilter),
+                    wd = shapeOf(filter);
   if (we[1] != in[1] || we[2] != 1 || we[3] != 1)
-    return emitOpError("expand filter must be ")
-           << "<hidden>x" << in[1] << "x1x1, got " << getExpandFilter().getType();
+    return op->emitOpError("expand filter must be ")
+           << "<hidden>x" << in[1] << "x1x1, got " << expandFilter.getType();
   int64_t hidden = we[0];
-  if (shapeOf(getExpandBias())[0] != hidden)
-    return emitOpError("expand bias has ")
-           << shapeOf(getExpandBias())[0] << " elements, expected " << hidden;
+  if (shapeOf(expandBias)[0] != hidden)
+    return op->emitOpError("expand bias has ")
+           << shapeOf(expandBias)[0] << " elements, expected " << hidden;
   if (wd[0] != hidden || wd[1] != 1)
-    return emitOpError("depthwise filter must be ")
-           << hidden << "x1xKHxKW, got " << getFilter().getType();
+    return op->emitOpError("depthwise filter must be ")
+           << hidden << "x1xKHxKW, got " << filter.getType();
   // The depthwise part is an ordinary grouped convolution of the hidden
-  // tensor: check it as one.
-  auto hiddenType = RankedTensorType::get({in[0], hidden, in[2], in[3]},
-                                          getInput().getType().getElementType());
-  ArrayRef<int64_t> out = shapeOf(getResult());
-  ArrayRef<int64_t> st = getStrides(), pad = getPadding();
+  // tensor (N x hidden x H x W): check it as one.
   if (st.size() != 2 || pad.size() != 4 ||
       llvm::any_of(st, [](int64_t v) { return v <= 0; }) ||
       llvm::any_of(pad, [](int64_t v) { return v < 0; }))
-    return emitOpError("expects 2 positive strides and 4 non-negative "
-                       "padding values");
-  int64_t oh = convOutputSize(hiddenType.getDimSize(2), wd[2], st[0], pad[0],
-                              pad[2]);
-  int64_t ow = convOutputSize(hiddenType.getDimSize(3), wd[3], st[1], pad[1],
-                              pad[3]);
-  SmallVector<int64_t> expected = {in[0], hidden, oh, ow};
-  if (oh <= 0 || ow <= 0 || out != ArrayRef<int64_t>(expected))
+    return op->emitOpError("expects 2 positive strides and 4 non-negative "
+                           "padding values");
+  int64_t oh = convOutputSize(in[2], wd[2], st[0], pad[0], pad[2]);
+  int64_t ow = convOutputSize(in[3], wd[3], st[1], pad[1], pad[3]);
+  if (oh <= 0 || ow <= 0)
+    return op->emitOpError("depthwise output would be empty (")
+           << oh << "x" << ow << ")";
+  return SmallVector<int64_t>{in[0], hidden, oh, ow};
+}
+
+LogicalResult FusedExpandDepthwiseOp::verify() {
+  auto expected = verifyExpandDepthwise(*this, getInput(), getExpandFilter(),
+                                        getExpandBias(), getFilter(),
+                                        getStrides(), getPadding());
+  if (failed(expected))
+    return failure();
+  ArrayRef<int64_t> e = *expected;
+  if (shapeOf(getResult()) != e)
     return emitOpError("result shape should be [")
-           << in[0] << ", " << hidden << ", " << oh << ", " << ow << "], got "
+           << e[0] << ", " << e[1] << ", " << e[2] << ", " << e[3] << "], got "
+           << getResult().getType();
+  return success();
+}
+
+LogicalResult FusedMBConvOp::verify() {
+  auto dw = verifyExpandDepthwise(*this, getInput(), getExpandFilter(),
+                                  getExpandBias(), getFilter(), getStrides(),
+                                  getPadding());
+  if (failed(dw))
+    return failure();
+  ArrayRef<int64_t> d = *dw, wp = shapeOf(getProjectFilter());
+  if (wp[1] != d[1] || wp[2] != 1 || wp[3] != 1)
+    return emitOpError("project filter must be ")
+           << "<out>x" << d[1] << "x1x1, got " << getProjectFilter().getType();
+  if (shapeOf(getProjectBias())[0] != wp[0])
+    return emitOpError("project bias has ")
+           << shapeOf(getProjectBias())[0] << " elements, expected " << wp[0];
+  SmallVector<int64_t> expected = {d[0], wp[0], d[2], d[3]};
+  if (shapeOf(getResult()) != ArrayRef<int64_t>(expected))
+    return emitOpError("result shape should be [")
+           << d[0] << ", " << wp[0] << ", " << d[2] << ", " << d[3] << "], got "
            << getResult().getType();
   return success();
 }

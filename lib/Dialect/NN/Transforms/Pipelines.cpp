@@ -25,6 +25,9 @@ void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
   if (options.expandMaxChannels > 0)
     graphPm.addPass(createNNFuseExpandDepthwise(NNFuseExpandDepthwiseOptions{
         options.expandMaxChannels, options.expandMinHidden}));
+  if (options.expandMaxChannels > 0 && options.projectMaxChannels > 0)
+    graphPm.addPass(createNNFuseMBConvProject(NNFuseMBConvProjectOptions{
+        options.projectMaxChannels, options.projectMaxExpandMacs}));
   graphPm.addPass(createCanonicalizerPass());
   graphPm.addPass(createCSEPass());
 }

@@ -199,6 +199,37 @@ def NN_FusedExpandDepthwiseOp : NN_Op<"fused_expand_depthwise", [Pure,
   let hasVerifier = 1;
 }
 
+def NN_FusedMBConvOp : NN_Op<"fused_mbconv", [Pure,
+    AllTypesMatch<["expand_bias", "bias"]>]> {
+  let summary = "An MBConv block's expand 1x1, depthwise and project 1x1";
+  let description = [{
+    `project_act(conv1x1(dw, project_filter) + project_bias)`, where `dw` is
+    what `nn.fused_expand_depthwise` with the same operands computes: neither
+    the hidden tensor nor the depthwise output (both as wide as the block's
+    hidden channels) goes to device memory; only the project's narrow output
+    does. Made by `nn-fuse-mbconv-project`.
+  }];
+  let arguments = (ins NN_Tensor4D:$input, NN_Tensor4D:$expand_filter,
+                       NN_Tensor1D:$expand_bias, NN_Activation:$expand_activation,
+                       NN_Tensor4D:$filter, NN_Tensor1D:$bias,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$padding,
+                       NN_Activation:$activation,
+                       NN_Tensor4D:$project_filter, NN_Tensor1D:$project_bias,
+                       NN_Activation:$project_activation);
+  let results = (outs NN_Tensor4D:$result);
+  let assemblyFormat = [{
+    $input `,` $expand_filter `,` $expand_bias
+    `expand_activation` `=` $expand_activation `,` $filter `,` $bias
+    `strides` `=` $strides `padding` `=` $padding
+    `activation` `=` $activation `,` $project_filter `,` $project_bias
+    `project_activation` `=` $project_activation attr-dict `:` type($input)
+    `,` type($expand_filter) `,` type($filter) `,` type($bias) `,`
+    type($project_filter) `,` type($project_bias) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def NN_BatchNormOp : NN_Op<"batch_norm", [Pure,
     AllTypesMatch<["scale", "shift", "mean", "variance"]>]> {
   let summary = "Inference batch normalization over the channel dimension";

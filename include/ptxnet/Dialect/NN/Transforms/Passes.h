@@ -35,6 +35,17 @@ struct FusionPipelineOptions
                      "expand-max-channels: no composition takes an expand "
                      "out of nn-fuse-expand-depthwise"),
       llvm::cl::init(false)};
+  Option<int64_t> projectMaxChannels{
+      *this, "project-max-channels",
+      llvm::cl::desc("Run nn-fuse-mbconv-project with this "
+                     "max-output-channels after nn-fuse-expand-depthwise (0, "
+                     "the default: leave the projects apart)"),
+      llvm::cl::init(0)};
+  Option<int64_t> projectMaxExpandMacs{
+      *this, "project-max-expand-macs",
+      llvm::cl::desc("nn-fuse-mbconv-project's max-expand-macs (0, the "
+                     "default: any)"),
+      llvm::cl::init(0)};
   Option<int64_t> expandMinHidden{
       *this, "expand-min-hidden",
       llvm::cl::desc("With expand-max-channels: fuse only where one image's "
@@ -47,7 +58,8 @@ struct FusionPipelineOptions
 /// compose-max-added-gflop >= 0; keep-fusable-expands = expand-max-channels
 /// with compose-keeps-fusable-expands), nn-fuse-matmul-bias,
 /// nn-fuse-pool-into-conv, nn-fuse-expand-depthwise (if
-/// expand-max-channels > 0), canonicalize, cse.
+/// expand-max-channels > 0), nn-fuse-mbconv-project (if that and
+/// project-max-channels > 0), canonicalize, cse.
 void buildFusionPipeline(mlir::OpPassManager &pm,
                          const FusionPipelineOptions &options);
 

@@ -93,6 +93,35 @@ def NNFuseExpandDepthwise
   ];
 }
 
+def NNFuseMBConvProject
+    : Pass<"nn-fuse-mbconv-project", "::ptxnet::nn::GraphOp"> {
+  let summary = "Fuse an MBConv project 1x1 into its expand + depthwise op";
+  let description = [{
+    `fused_conv2d(1x1)(fused_expand_depthwise(x))`, where the depthwise
+    output has no other user, becomes `nn.fused_mbconv`: the whole block is
+    one kernel, and only the project's output (a few dozen channels, against
+    the hidden tensor's hundreds) goes to device memory. The GPU kernel keeps
+    the project's accumulators in registers while it runs through the
+    hidden channels, so `max-output-channels` bounds the project's output
+    channels. One block of the kernel runs the whole expand (input x hidden
+    channels multiply-adds per position) and the depthwise, 32 hidden
+    channels per round, where the unfused kernels spread the hidden channels
+    over blocks: `max-expand-macs` bounds that serial work. It fuses the blocks that kernel takes: a 3x3 depthwise of
+    stride 1 or 2, input and hidden channels multiples of 8. Run it after
+    `nn-fuse-expand-depthwise`. The GPU lowering supports the op in f16 and
+    bf16 only (on tensor cores).
+  }];
+  let options = [
+    Option<"maxOutputChannels", "max-output-channels", "int64_t",
+           /*default=*/"64",
+           "Fuse only projects with at most this many output channels">,
+    Option<"maxExpandMacs", "max-expand-macs", "int64_t",
+           /*default=*/"0",
+           "Fuse only blocks whose expand takes at most this many "
+           "multiply-adds per position, input x hidden channels (0: any)">
+  ];
+}
+
 def NNComposePointwise
     : Pass<"nn-compose-pointwise", "::ptxnet::nn::GraphOp"> {
   let summary = "Compose a linear 1x1 convolution into the next 1x1 convolution";

@@ -1,0 +1,81 @@
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 | FileCheck %s
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=bf16 | FileCheck %s --check-prefix=BF16
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 --ptxnet-gpu-to-binary | FileCheck %s --check-prefix=PTX
+
+// A whole MBConv block is one kernel: the grid covers the output patches and
+// the images only (y is 1: each block runs through the 72 hidden channels
+// itself), and its arguments are the expand + depthwise kernel's with the
+// project's f16 filter and f32 bias before the 24-channel output.
+// CHECK-LABEL: func.func @ptxnet_forward
+// CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@mbconv_dw3x3_s2_relu6_project_mma_f16_0 blocks in (%{{.*}}, %c1{{[_0-9]*}}, %c2{{[_0-9]*}})
+// CHECK-SAME: args(%{{.*}} : memref<2x16x32x32xf32>, %{{.*}} : memref<72x16xf16>, %{{.*}} : memref<72xf32>, %{{.*}} : memref<72x1x3x3xf32>, %{{.*}} : memref<72xf32>, %{{.*}} : memref<24x72xf16>, %{{.*}} : memref<24xf32>, %{{.*}} : memref<2x24x16x16xf32>)
+// CHECK-NOT: gpu.launch_func
+// The expand + depthwise kernel's tiles, then the project's: its filter
+// slice (24 outputs padded to 32 rows of 32 + 8) and the depthwise outputs
+// of one hidden block (32 x 96 positions + 8); blocks of 256 threads get a
+// register budget of 3 blocks per SM.
+// CHECK-LABEL: gpu.func @mbconv_dw3x3_s2_relu6_project_mma_f16_0
+// CHECK-SAME: workgroup(%{{.*}} : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<32x{{[0-9]+}}xf16, {{.*}}, %{{.*}} : memref<{{[0-9]+}}xi16, {{.*}}, %[[P:.*]] : memref<32x40xf16, {{.*}}, %[[D:.*]] : memref<32x104xf16, {{.*}})
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>, nvvm.minctasm = 3
+// The loop over the three hidden blocks carries the project's accumulators.
+// CHECK: scf.for %{{.*}} = %c0{{[_0-9]*}} to %c3{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args(
+// CHECK:   gpu.barrier
+// CHECK:   nvgpu.device_async_copy %arg5[{{.*}}], %[[P]][{{.*}}], 8, %{{.*}} {bypassL1} : memref<24x72xf16>
+// The expand's K loop, its MMAs, the hidden tile...
+// CHECK:   scf.for
+// CHECK:     nvgpu.mma.sync
+// ...the depthwise phase writes pairs of 16-bit outputs to the project's B
+// tile (no store to the output here)...
+// CHECK-NOT: %arg7
+// CHECK:   vector.store %{{.*}}, %[[D]][%{{.*}}, %{{.*}}] {alignment = 4 : i64} : memref<32x104xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// CHECK-NOT: %arg7
+// CHECK:   gpu.barrier
+// ...and the project multiplies it: A from the filter slice, B transposed
+// from the depthwise outputs.
+// CHECK:   nvgpu.ldmatrix %[[P]]
+// CHECK:   nvgpu.ldmatrix %[[D]]{{.*}} {numTiles = 2 : i32, transpose = true}
+// CHECK:   nvgpu.mma.sync
+// CHECK:   scf.yield
+// After the loop, each fragment row leaves as a pair (the width is even).
+// CHECK: vector.store %{{.*}}, %arg7[%{{.*}}] {alignment = 8 : i64} : memref<2x24x16x16xf32>, vector<2xf32>
+// bf16: the same kernel on bf16 operands.
+// BF16: gpu.func @mbconv_dw3x3_s2_relu6_project_mma_bf16_0({{.*}}%arg5: memref<24x72xbf16>
+// In the PTX, the budget and the project's MMAs.
+// PTX: minnctapersm 3
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+nn.graph @mbconv(%x: tensor<2x16x32x32xf32>) -> tensor<2x24x16x16xf32> {
+  %we = arith.constant dense<0.05> : tensor<72x16x1x1xf32>
+  %be = arith.constant dense<0.1> : tensor<72xf32>
+  %wd = arith.constant dense<0.1> : tensor<72x1x3x3xf32>
+  %bd = arith.constant dense<0.2> : tensor<72xf32>
+  %wp = arith.constant dense<0.03> : tensor<24x72x1x1xf32>
+  %bp = arith.constant dense<0.01> : tensor<24xf32>
+  %y = nn.fused_mbconv %x, %we, %be expand_activation = relu6, %wd, %bd strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6, %wp, %bp project_activation = none : tensor<2x16x32x32xf32>, tensor<72x16x1x1xf32>, tensor<72x1x3x3xf32>, tensor<72xf32>, tensor<24x72x1x1xf32>, tensor<24xf32> -> tensor<2x24x16x16xf32>
+  nn.output %y : tensor<2x24x16x16xf32>
+}
+
+// -----
+
+// An odd output width: each fragment row leaves as two scalars, the second
+// one guarded by the width; the project's ReLU is applied first. The block
+// is smaller than 256 threads: no register budget.
+// CHECK-LABEL: gpu.func @mbconv_dw3x3_s1_relu6_project_relu_mma_f16_1
+// CHECK-NOT: nvvm.minctasm
+// CHECK: scf.for
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : vector<2xf32>
+// CHECK: scf.if
+// CHECK: memref.store %{{.*}}, %arg7[{{.*}}] : memref<1x8x5x7xf32>
+// CHECK: scf.if
+// CHECK: memref.store %{{.*}}, %arg7[{{.*}}] : memref<1x8x5x7xf32>
+nn.graph @odd_width(%x: tensor<1x8x5x7xf32>) -> tensor<1x8x5x7xf32> {
+  %we = arith.constant dense<0.05> : tensor<32x8x1x1xf32>
+  %be = arith.constant dense<0.1> : tensor<32xf32>
+  %wd = arith.constant dense<0.1> : tensor<32x1x3x3xf32>
+  %bd = arith.constant dense<0.2> : tensor<32xf32>
+  %wp = arith.constant dense<0.03> : tensor<8x32x1x1xf32>
+  %bp = arith.constant dense<0.01> : tensor<8xf32>
+  %w8 = arith.constant dense<0.1> : tensor<8x1x3x3xf32>
+  %d = nn.fused_conv2d %x, %w8, %bp strides = [1, 1] padding = [1, 1, 1, 1] groups = 8 activation = relu : tensor<1x8x5x7xf32>, tensor<8x1x3x3xf32>, tensor<8xf32> -> tensor<1x8x5x7xf32>
+  %y = nn.fused_mbconv %d, %we, %be expand_activation = relu6, %wd, %bd strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6, %wp, %bp project_activation = relu : tensor<1x8x5x7xf32>, tensor<32x8x1x1xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>, tensor<8x32x1x1xf32>, tensor<8xf32> -> tensor<1x8x5x7xf32>
+  nn.output %y : tensor<1x8x5x7xf32>
+}
