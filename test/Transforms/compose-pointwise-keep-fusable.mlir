@@ -1,5 +1,10 @@
 // RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-compose-pointwise{keep-fusable-expands=32}))' | FileCheck %s
 // RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-compose-pointwise))' | FileCheck %s --check-prefix=ALWAYS
+// keep-fusable-min-hidden mirrors nn-fuse-expand-depthwise's
+// min-hidden-per-image: the expand's hidden tensor has 64 x 4 x 4 = 1024
+// values per image, so it is kept apart at 1024 and composed above.
+// RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-compose-pointwise{keep-fusable-expands=32 keep-fusable-min-hidden=1024}))' | FileCheck %s --check-prefix=KEPT
+// RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-compose-pointwise{keep-fusable-expands=32 keep-fusable-min-hidden=1025}))' | FileCheck %s --check-prefix=ALWAYS
 
 // A project from 40 channels into an expand from 16 that feeds a depthwise
 // convolution: composed, the expand would take 40 channels, more than
@@ -9,6 +14,8 @@
 // CHECK: %[[P:.*]] = nn.fused_conv2d %arg0, {{.*}} activation = none : tensor<1x40x4x4xf32>, tensor<16x40x1x1xf32>
 // CHECK: %[[E:.*]] = nn.fused_conv2d %[[P]], {{.*}} activation = relu6 : tensor<1x16x4x4xf32>, tensor<64x16x1x1xf32>
 // CHECK: nn.fused_conv2d %[[E]], {{.*}} groups = 64
+// KEPT-LABEL: nn.graph @keeps_fusable
+// KEPT: nn.fused_conv2d %arg0, {{.*}} activation = none : tensor<1x40x4x4xf32>, tensor<16x40x1x1xf32>
 // ALWAYS-LABEL: nn.graph @keeps_fusable
 // ALWAYS: %[[E:.*]] = nn.fused_conv2d %arg0, {{.*}} activation = relu6 : tensor<1x40x4x4xf32>, tensor<64x40x1x1xf32>
 // ALWAYS: nn.fused_conv2d %[[E]], {{.*}} groups = 64

@@ -353,10 +353,7 @@ int main(int argc, char **argv) {
                                                     : 0;
   fusion.projectMaxExpandMacs = fuseMBConvMaxExpandMacs;
   // The batch the program is compiled for (--batch or the graph's own).
-  auto input = dyn_cast<RankedTensorType>(graph.getArgumentTypes().front());
-  int64_t images = batch > 0                      ? int64_t(batch)
-                   : input && input.getRank() > 0 ? input.getDimSize(0)
-                                                  : 1;
+  int64_t images = batch > 0 ? int64_t(batch) : graph.getBatchSize();
   fusion.composeKeepsFusableExpands =
       composeKeepsFusableExpands.getNumOccurrences()
           ? bool(composeKeepsFusableExpands)

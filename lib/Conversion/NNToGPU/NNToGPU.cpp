@@ -909,12 +909,8 @@ void ConvertNNToGPUPass::runOnOperation() {
   // A single image gives every GEMM few columns: larger tiles (one block per
   // SM) then beat more blocks.
   int64_t blocksPerSM = gemmBlocksPerSM;
-  if (blocksPerSM == 0) {
-    auto input =
-        dyn_cast<RankedTensorType>(graphs.front().getArgumentTypes().front());
-    blocksPerSM =
-        input && input.getRank() > 0 && input.getDimSize(0) == 1 ? 1 : 2;
-  }
+  if (blocksPerSM == 0)
+    blocksPerSM = graphs.front().getBatchSize() == 1 ? 1 : 2;
   GemmTuning tuning{blocksPerSM,          gemmWarpsPerSM,  gemmTileBlocksPerSM,
                     gemmWarpKSteps,       gemmAsyncStages, gemmAsyncMinK,
                     gemmAsyncBlocksPerSM, gemmSingleSliceK};

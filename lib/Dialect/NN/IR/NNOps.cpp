@@ -88,6 +88,13 @@ OutputOp GraphOp::getOutputOp() {
   return cast<OutputOp>(getBody().front().getTerminator());
 }
 
+int64_t GraphOp::getBatchSize() {
+  ArrayRef<Type> inputs = getArgumentTypes();
+  auto input =
+      inputs.empty() ? RankedTensorType() : dyn_cast<RankedTensorType>(inputs[0]);
+  return input && input.getRank() > 0 ? input.getDimSize(0) : 1;
+}
+
 LogicalResult GraphOp::verify() {
   if (getBody().empty())
     return emitOpError("needs a body: a graph cannot be a declaration");

@@ -18,6 +18,7 @@
 // `max-added-gflop` bounds the work a composition adds, over the whole batch.
 //
 //===----------------------------------------------------------------------===//
+#include "ExpandDepthwiseFusion.h"
 #include "ptxnet/Dialect/NN/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -52,9 +53,11 @@ namespace {
 /// parameters.
 struct ComposePointwiseConvs : public OpRewritePattern<FusedConv2DOp> {
   ComposePointwiseConvs(MLIRContext *ctx, double maxAddedGflop,
-                        int64_t keepFusableExpands)
+                        int64_t keepFusableExpands,
+                        int64_t keepFusableMinHidden)
       : OpRewritePattern(ctx), maxAddedGflop(maxAddedGflop),
-        keepFusableExpands(keepFusableExpands) {}
+        keepFusableExpands(keepFusableExpands),
+        keepFusableMinHidden(keepFusableMinHidden) {}
 
   LogicalResult matchAndRewrite(FusedConv2DOp second,
                                 PatternRewriter &rewriter) const override {
@@ -82,8 +85,10 @@ struct ComposePointwiseConvs : public OpRewritePattern<FusedConv2DOp> {
     if (added > maxAddedGflop * 1e9)
       return rewriter.notifyMatchFailure(
           second, "composing would add more than max-added-gflop");
-    if (c2 <= keepFusableExpands && c1 > keepFusableExpands &&
-        feedsDepthwise(second))
+    if (fusableDepthwise(second, c2, keepFusableExpands,
+                         keepFusableMinHidden) &&
+        !fusableDepthwise(second, c1, keepFusableExpands,
+                          keepFusableMinHidden))
       return rewriter.notifyMatchFailure(
           second, "an expand that fuses with its depthwise only apart");
 
@@ -126,16 +131,8 @@ struct ComposePointwiseConvs : public OpRewritePattern<FusedConv2DOp> {
     return success();
   }
 
-  /// `conv`'s only user is a depthwise convolution (the expand of an MBConv
-  /// block, which nn-fuse-expand-depthwise may fuse with it).
-  static bool feedsDepthwise(FusedConv2DOp conv) {
-    if (!conv->hasOneUse())
-      return false;
-    auto dw = dyn_cast<FusedConv2DOp>(*conv->user_begin());
-    return dw && dw.isDepthwise() && !dw.getPooled();
-  }
   double maxAddedGflop;
-  int64_t keepFusableExpands;
+  int64_t keepFusableExpands, keepFusableMinHidden;
 };
 
 struct ComposePointwisePass
@@ -156,7 +153,8 @@ struct ComposePointwisePass
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<ComposePointwiseConvs>(&getContext(), maxAddedGflop,
-                                        keepFusableExpands);
+                                        keepFusableExpands,
+                                        keepFusableMinHidden);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -1,4 +1,5 @@
 //===- FuseExpandDepthwise.cpp - expand 1x1 + depthwise -> one op ---------===//
+#include "ExpandDepthwiseFusion.h"
 #include "ptxnet/Dialect/NN/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -21,17 +22,13 @@ struct FuseExpandDepthwise : public OpRewritePattern<FusedConv2DOp> {
 
   LogicalResult matchAndRewrite(FusedConv2DOp dw,
                                 PatternRewriter &rewriter) const override {
-    if (dw.getPooled() || !dw.isDepthwise())
-      return rewriter.notifyMatchFailure(dw, "not a depthwise convolution");
     auto expand = dw.getInput().getDefiningOp<FusedConv2DOp>();
-    if (!expand || !expand.isPointwise() || !expand->hasOneUse())
+    if (!expand ||
+        fusableDepthwise(expand, expand.getInput().getType().getDimSize(1),
+                         maxExpandChannels, minHiddenPerImage) != dw)
       return rewriter.notifyMatchFailure(
-          dw, "input is not a single-use 1x1 fused_conv2d");
-    if (expand.getInput().getType().getDimSize(1) > maxExpandChannels)
-      return rewriter.notifyMatchFailure(dw, "expand is too deep");
-    auto hidden = expand.getType().getShape();
-    if (hidden[1] * hidden[2] * hidden[3] < minHiddenPerImage)
-      return rewriter.notifyMatchFailure(dw, "hidden tensor is too small");
+          dw, "not a depthwise convolution after a fusable single-use 1x1 "
+              "expand");
     Location loc = rewriter.getFusedLoc({expand.getLoc(), dw.getLoc()});
     auto fused = FusedExpandDepthwiseOp::create(
         rewriter, loc, dw.getType(), expand.getInput(), expand.getFilter(),

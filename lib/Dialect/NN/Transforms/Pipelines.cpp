@@ -17,9 +17,10 @@ void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
   graphPm.addPass(createNNFuseConvBiasActivation());
   if (options.composeMaxAddedGflop >= 0)
     graphPm.addPass(createNNComposePointwise(NNComposePointwiseOptions{
-        options.composeMaxAddedGflop, options.composeKeepsFusableExpands
-                                          ? options.expandMaxChannels
-                                          : int64_t(0)}));
+        options.composeMaxAddedGflop,
+        options.composeKeepsFusableExpands ? options.expandMaxChannels
+                                           : int64_t(0),
+        options.expandMinHidden}));
   graphPm.addPass(createNNFuseMatmulBias());
   graphPm.addPass(createNNFusePoolIntoConv());
   if (options.expandMaxChannels > 0)

@@ -80,6 +80,9 @@ def NN_GraphOp : NN_Op<"graph", [
     }
     ::mlir::Region *getCallableRegion() { return &getBody(); }
     OutputOp getOutputOp();
+    /// The images one run takes: the leading dimension of the first input
+    /// (1 without a ranked input), which nn-set-batch rewrites.
+    int64_t getBatchSize();
   }];
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;

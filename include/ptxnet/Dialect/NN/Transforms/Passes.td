@@ -143,8 +143,10 @@ def NNComposePointwise
     apart where the second convolution is an expand that
     `nn-fuse-expand-depthwise{max-expand-channels=N}` would fuse with its
     depthwise (its only user) and the composed one would not (more than N
-    input channels): the fused kernel keeps the wide hidden tensor on chip,
-    which saves more than the composition.
+    input channels; and `keep-fusable-min-hidden` mirrors its
+    min-hidden-per-image): the fused kernel keeps the wide hidden tensor on
+    chip, which saves more than the composition. Both passes decide with one
+    predicate (`fusableDepthwise`).
   }];
   let options = [
     Option<"maxAddedGflop", "max-added-gflop", "double", /*default=*/"1.0",
@@ -154,7 +156,11 @@ def NNComposePointwise
            /*default=*/"0",
            "Do not compose into an expand of at most this many input "
            "channels that feeds a depthwise convolution, where the composed "
-           "expand would have more (0: no such exception)">
+           "expand would have more (0: no such exception)">,
+    Option<"keepFusableMinHidden", "keep-fusable-min-hidden", "int64_t",
+           /*default=*/"0",
+           "With keep-fusable-expands: nn-fuse-expand-depthwise's "
+           "min-hidden-per-image, which the kept expand must meet too">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
