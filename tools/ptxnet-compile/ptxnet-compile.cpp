@@ -90,7 +90,7 @@ static cl::opt<int64_t> fuseMBConvMaxExpandMacs(
              "most this many multiply-adds per position, input x hidden "
              "channels (0: any). Default 1536, measured on an H200: "
              "EfficientNet-B1's 32 -> 32 and 16 -> 96 blocks at batch 64 "
-             "then run whole (3.0% faster), and the larger ones, slower "
+             "then run whole (2.9% faster), and the larger ones, slower "
              "whole, stay apart"),
     cl::init(1536), cl::cat(category));
 static cl::opt<std::string> composePointwise(
