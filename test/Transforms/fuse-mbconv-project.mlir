@@ -108,3 +108,20 @@ nn.graph @unsupported(%x: tensor<1x12x8x8xf32>) -> tensor<1x8x8x8xf32> {
   %z2 = nn.fused_conv2d %y2, %wp, %b8 strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = none : tensor<1x16x8x8xf32>, tensor<8x16x1x1xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
   nn.output %z2 : tensor<1x8x8x8xf32>
 }
+
+// -----
+
+// Negative: 520 input channels, more than the kernel's expand filter rows
+// are sure to fit in shared memory.
+// CHECK-LABEL: nn.graph @deep_expand
+// CHECK-NOT:   nn.fused_mbconv
+nn.graph @deep_expand(%x: tensor<1x520x4x4xf32>) -> tensor<1x8x4x4xf32> {
+  %we = nn.weight "e" : tensor<32x520x1x1xf32>
+  %b = nn.weight "b" : tensor<32xf32>
+  %wd = nn.weight "d" : tensor<32x1x3x3xf32>
+  %wp = nn.weight "p" : tensor<8x32x1x1xf32>
+  %b8 = nn.weight "b8" : tensor<8xf32>
+  %y = nn.fused_expand_depthwise %x, %we, %b expand_activation = relu6, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6 : tensor<1x520x4x4xf32>, tensor<32x520x1x1xf32>, tensor<32x1x3x3xf32>, tensor<32xf32> -> tensor<1x32x4x4xf32>
+  %z = nn.fused_conv2d %y, %wp, %b8 strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = none : tensor<1x32x4x4xf32>, tensor<8x32x1x1xf32>, tensor<8xf32> -> tensor<1x8x4x4xf32>
+  nn.output %z : tensor<1x8x4x4xf32>
+}

@@ -33,14 +33,15 @@ struct FuseMBConvProject : public OpRewritePattern<FusedConv2DOp> {
     int64_t hidden = block.getFilter().getType().getDimSize(0);
     if (maxExpandMacs > 0 && in * hidden > maxExpandMacs)
       return rewriter.notifyMatchFailure(project, "expand is too large");
-    // The shapes the whole-block kernel takes (see the pass description).
+    // The shapes the whole-block kernel takes (see the pass description); up
+    // to 512 input channels its expand filter rows always fit.
     ArrayRef<int64_t> filter = block.getFilter().getType().getShape();
     ArrayRef<int64_t> strides = block.getStrides();
     if (filter[2] != 3 || filter[3] != 3 || strides[0] != strides[1] ||
-        strides[0] > 2 || in % 8 != 0 || hidden % 8 != 0)
+        strides[0] > 2 || in % 8 != 0 || hidden % 8 != 0 || in > 512)
       return rewriter.notifyMatchFailure(
           project, "not a 3x3 depthwise of stride 1 or 2 between multiples "
-                   "of 8 channels");
+                   "of 8 channels (at most 512 in)");
     Location loc = rewriter.getFusedLoc({block.getLoc(), project.getLoc()});
     auto fused = FusedMBConvOp::create(
         rewriter, loc, project.getType(), block.getInput(),

@@ -106,10 +106,11 @@ def NNFuseMBConvProject
     channels. One block of the kernel runs the whole expand (input x hidden
     channels multiply-adds per position) and the depthwise, 32 hidden
     channels per round, where the unfused kernels spread the hidden channels
-    over blocks: `max-expand-macs` bounds that serial work. It fuses the blocks that kernel takes: a 3x3 depthwise of
-    stride 1 or 2, input and hidden channels multiples of 8. Run it after
-    `nn-fuse-expand-depthwise`. The GPU lowering supports the op in f16 and
-    bf16 only (on tensor cores).
+    over blocks: `max-expand-macs` bounds that serial work. It fuses the
+    blocks that kernel takes: a 3x3 depthwise of stride 1 or 2, input and
+    hidden channels multiples of 8, at most 512 input channels. Run it
+    after `nn-fuse-expand-depthwise`. The GPU lowering supports the op in
+    f16 and bf16 only (on tensor cores).
   }];
   let options = [
     Option<"maxOutputChannels", "max-output-channels", "int64_t",
