@@ -27,12 +27,16 @@ static llvm::Error opError(Operation *op, const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), os.str());
 }
 
-static Tensor makeTensor(Value v) {
+/// A tensor of this shape, all zeros.
+static Tensor zeroTensor(ArrayRef<int64_t> shape) {
   Tensor t;
-  auto type = cast<RankedTensorType>(v.getType());
-  t.shape.assign(type.getShape().begin(), type.getShape().end());
-  t.data.assign(type.getNumElements(), 0.0f);
+  t.shape.assign(shape.begin(), shape.end());
+  t.data.assign(ShapedType::getNumElements(shape), 0.0f);
   return t;
+}
+
+static Tensor makeTensor(Value v) {
+  return zeroTensor(cast<RankedTensorType>(v.getType()).getShape());
 }
 
 static float activate(float x, Activation act) {
@@ -161,6 +165,13 @@ static std::vector<float> bnFactor(const Tensor &scale, const Tensor &variance,
   return f;
 }
 
+/// A 1x1 convolution (stride 1, no padding, one group) into `out`.
+static void pointwiseOp(const Tensor &in, const Tensor &w, const float *bias,
+                        Activation act, Tensor &out) {
+  int64_t zeros[] = {0, 0, 0, 0}, ones[] = {1, 1};
+  convolutionOp(in, w, bias, ones, zeros, 1, act, out);
+}
+
 /// conv1x1 + activation into the hidden tensor, then the depthwise
 /// convolution of it into `out` (whose shape is set).
 static void expandDepthwise(const Tensor &in, const Tensor &expandFilter,
@@ -169,14 +180,9 @@ static void expandDepthwise(const Tensor &in, const Tensor &expandFilter,
                             ArrayRef<int64_t> strides,
                             ArrayRef<int64_t> padding, Activation act,
                             Tensor &out) {
-  Tensor hidden;
-  hidden.shape = {in.shape[0], expandFilter.shape[0], in.shape[2], in.shape[3]};
-  hidden.data.assign(hidden.shape[0] * hidden.shape[1] * hidden.shape[2] *
-                         hidden.shape[3],
-                     0.0f);
-  int64_t zeros[] = {0, 0, 0, 0}, ones[] = {1, 1};
-  convolutionOp(in, expandFilter, expandBias, ones, zeros, 1, expandAct,
-                hidden);
+  Tensor hidden = zeroTensor(
+      {in.shape[0], expandFilter.shape[0], in.shape[2], in.shape[3]});
+  pointwiseOp(in, expandFilter, expandBias, expandAct, hidden);
   convolutionOp(hidden, filter, bias, strides, padding, hidden.shape[1], act,
                 out);
 }
@@ -250,17 +256,12 @@ reference::evaluateGraph(GraphOp graph, const SafetensorsFile *weights,
           // The full map first, then its mean over H x W.
           const Tensor &in = get(c.getInput());
           const Tensor &w = get(c.getFilter());
-          Tensor full;
-          full.shape = {in.shape[0], w.shape[0],
-                        convOutputSize(in.shape[2], w.shape[2],
-                                       c.getStrides()[0], c.getPadding()[0],
-                                       c.getPadding()[2]),
-                        convOutputSize(in.shape[3], w.shape[3],
-                                       c.getStrides()[1], c.getPadding()[1],
-                                       c.getPadding()[3])};
-          full.data.assign(full.shape[0] * full.shape[1] * full.shape[2] *
-                               full.shape[3],
-                           0.0f);
+          Tensor full = zeroTensor(
+              {in.shape[0], w.shape[0],
+               convOutputSize(in.shape[2], w.shape[2], c.getStrides()[0],
+                              c.getPadding()[0], c.getPadding()[2]),
+               convOutputSize(in.shape[3], w.shape[3], c.getStrides()[1],
+                              c.getPadding()[1], c.getPadding()[3])});
           convolutionOp(in, w, biasPtr(c.getBias()), c.getStrides(),
                         c.getPadding(), c.getGroups(), c.getActivation(), full);
           result.data = globalAvgPool(full);
@@ -274,19 +275,15 @@ reference::evaluateGraph(GraphOp graph, const SafetensorsFile *weights,
         })
         .Case<FusedMBConvOp>([&](FusedMBConvOp f) {
           const Tensor &wp = get(f.getProjectFilter());
-          Tensor dw;
-          dw.shape = {result.shape[0], wp.shape[1], result.shape[2],
-                      result.shape[3]};
-          dw.data.assign(dw.shape[0] * dw.shape[1] * dw.shape[2] * dw.shape[3],
-                         0.0f);
+          Tensor dw = zeroTensor(
+              {result.shape[0], wp.shape[1], result.shape[2], result.shape[3]});
           expandDepthwise(get(f.getInput()), get(f.getExpandFilter()),
                           biasPtr(f.getExpandBias()), f.getExpandActivation(),
                           get(f.getFilter()), biasPtr(f.getBias()),
                           f.getStrides(), f.getPadding(), f.getActivation(),
                           dw);
-          int64_t zeros[] = {0, 0, 0, 0}, ones[] = {1, 1};
-          convolutionOp(dw, wp, biasPtr(f.getProjectBias()), ones, zeros, 1,
-                        f.getProjectActivation(), result);
+          pointwiseOp(dw, wp, biasPtr(f.getProjectBias()),
+                      f.getProjectActivation(), result);
         })
         .Case<BatchNormOp>([&](BatchNormOp bn) {
           const Tensor &in = get(bn.getInput());

@@ -2099,23 +2099,31 @@ static std::optional<ExpandPatch> planExpandPatch(const ConvShape &s,
   return best;
 }
 
+/// The tensor-core expand + depthwise kernels' shapes: a 3x3 depthwise of
+/// stride 1 or 2 after an expand from a multiple of 8 channels, with a patch
+/// that fits (with a project stage of `projectChannels` outputs, if any).
+/// Scalar staging (vw = 1) fits any input type: the element size only
+/// widens the choice.
+static bool fitsExpandKernel(const ConvShape &s, int64_t inChannels,
+                             int64_t projectChannels) {
+  return s.kh == 3 && s.kw == 3 && (s.sh == 1 || s.sh == 2) && s.sh == s.sw &&
+         inChannels % 8 == 0 &&
+         planExpandPatch(s, inChannels, /*inBytes=*/4, projectChannels)
+             .has_value();
+}
+
 bool ptxnet::kernels::expandDepthwiseOnTensorCores(const ConvShape &s,
                                                    int64_t inChannels) {
-  if (s.kh != 3 || s.kw != 3 || (s.sh != 1 && s.sh != 2) || s.sh != s.sw ||
-      inChannels % 8 != 0)
-    return false;
-  // Scalar staging (vw = 1) fits any input type: the element size only
-  // widens the choice.
-  return planExpandPatch(s, inChannels, /*inBytes=*/4).has_value();
+  return fitsExpandKernel(s, inChannels, /*projectChannels=*/0);
 }
 
 bool ptxnet::kernels::mbconvOnTensorCores(const ConvShape &s,
                                           int64_t inChannels,
                                           int64_t outChannels) {
   // The project filter's rows are copied in 16-byte pieces.
-  return expandDepthwiseOnTensorCores(s, inChannels) && s.c % 8 == 0 &&
-         outChannels > 0 && outChannels <= kMaxProjectChannels &&
-         planExpandPatch(s, inChannels, /*inBytes=*/4, outChannels).has_value();
+  return s.c % 8 == 0 && outChannels > 0 &&
+         outChannels <= kMaxProjectChannels &&
+         fitsExpandKernel(s, inChannels, outChannels);
 }
 
 namespace {
@@ -2265,7 +2273,7 @@ struct ExpandPhase {
   Type half;                // the tensor cores' operand type
   Value tileA, tileB, mask; // shared: expand filter rows, B / hidden, mask
   Value in, we, be;         // input, expand filter and bias
-  Value n, iy0, ix0;        // image, input origin of the patch's window
+  FusedBlockOrigin o;       // the block's image, patch and window
   Value tid, warp, group, lane16, laneHalf, t;
 
   struct Chunk {
@@ -2314,7 +2322,7 @@ struct ExpandPhase {
           threads >= cpc ? k.lt(tid, channelGroups * cpc) : k.lt(pc, cpc);
       Value q = k.mul(pc, vw);
       Value r = k.div(q, p.width), col = k.rem(q, p.width);
-      Value iy = k.add(iy0, r), ix = k.add(k.sub(ix0, k.c(p.shift)), col);
+      Value iy = k.add(o.iy0, r), ix = k.add(k.sub(o.ix0, k.c(p.shift)), col);
       Value inside =
           k.both(k.lt(r, p.rh), k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
                                        k.both(k.ge0(ix), k.lt(ix, s.w))));
@@ -2386,7 +2394,7 @@ struct ExpandPhase {
           // whether the thread writes it (its chunk exists, its row is in
           // the slice).
           auto source = [&](const Piece &p) -> SmallVector<Value> {
-            return {n, k.sel(p.ok, p.ch, k.c(0)), p.chunk.iy, p.chunk.ix};
+            return {o.n, k.sel(p.ok, p.ch, k.c(0)), p.chunk.iy, p.chunk.ix};
           };
           auto written = [&](const Piece &p) {
             return k.both(p.chunk.valid, k.lt(p.row, kK));
@@ -2489,10 +2497,12 @@ struct ExpandPhase {
 
 // The tensor-core kernels below share their setup: the block's shared tiles
 // (A: 32 x (padded K + 8), B / hidden: 32 x (positions + 8), the i16 mask,
-// then the project stage's), thread and lane indices, the block's place.
+// then the project stage's), thread and lane indices, the block's place
+// (grid x over the patches, tilesX per row).
 static ExpandPhase makeExpandPhase(KB &k, gpu::GPUFuncOp func,
                                    const ConvShape &s, const ExpandPatch &p,
-                                   int64_t cin, const Elements &types) {
+                                   int64_t cin, const Elements &types,
+                                   int64_t tilesX) {
   Value tid = k.threadId(gpu::Dimension::x);
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
   Value group = k.div(lane, 4), t = k.rem(lane, 4);
@@ -2512,6 +2522,7 @@ static ExpandPhase makeExpandPhase(KB &k, gpu::GPUFuncOp func,
   e.lane16 = lane16;
   e.laneHalf = laneHalf;
   e.t = t;
+  e.o = fusedBlockOrigin(k, s, p.th, p.tw, kHiddenRows, tilesX);
   return e;
 }
 
@@ -2545,11 +2556,8 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   enterKernel(b, func);
   KB k{b};
   auto [in, we, be, wd, bd, out] = expandDepthwiseOperands(func);
-  ExpandPhase expand = makeExpandPhase(k, func, s, p, cin, types);
-  FusedBlockOrigin o = fusedBlockOrigin(k, s, p.th, p.tw, hc, tilesX);
-  expand.n = o.n;
-  expand.iy0 = o.iy0;
-  expand.ix0 = o.ix0;
+  ExpandPhase expand = makeExpandPhase(k, func, s, p, cin, types, tilesX);
+  const FusedBlockOrigin &o = expand.o;
   expand.stageExpandFilter(o.ch0);
   expand.planChunksAndMask();
   expand.expandIntoHidden(o.ch0, expandAct);
@@ -2606,12 +2614,10 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
   Value out = func.getArgument(7);
   Value tileP = func.getWorkgroupAttributions()[3];
   Value dw = func.getWorkgroupAttributions()[4];
-  ExpandPhase expand = makeExpandPhase(k, func, s, p, cin, types);
-  // Grid y is 1: the block runs through the hidden channels itself.
-  FusedBlockOrigin o = fusedBlockOrigin(k, s, p.th, p.tw, hc, tilesX);
-  expand.n = o.n;
-  expand.iy0 = o.iy0;
-  expand.ix0 = o.ix0;
+  // Grid y is 1: the block runs through the hidden channels itself (its
+  // origin's ch0 is 0).
+  ExpandPhase expand = makeExpandPhase(k, func, s, p, cin, types, tilesX);
+  const FusedBlockOrigin &o = expand.o;
   expand.planChunksAndMask();
 
   // The warp's project fragments: f = warp + i * warps of the (rows / 16) x
