@@ -10,6 +10,8 @@
 # DIR/ring.mlir instead (evaluate and compile that, naming the programs odd_*).
 # make_graph.py --graph dense writes DIR/dense.mlir (small dense convolutions:
 # compile with --dense-conv-mma to check the tensor-core stem).
+# Likewise --graph fused, mbconv, planes and linear (DIR/<graph>.mlir; one
+# graph per DIR, since the programs share DIR/input.npy and DIR/ref.npy).
 set -uo pipefail
 DIR=${1:?usage: check-odd-shapes.sh DIR}
 status=0

@@ -45,6 +45,14 @@ even-width map), and the pooled head, whose input stays dense. Compile it with `
 the first expand fuses with its depthwise), with and without
 `--compose-pointwise off`.
 
+With `--graph linear`, DIR/linear.mlir: linear layers that run on tensor
+cores in f16/bf16 with their fragments loaded from device memory
+(convert-nn-to-gpu linear-fragments), at batch 11 (two 8-image fragments,
+the second partial): a 1x1 convolution whose f16 output, flattened to 1120
+features (35 K chunks: the block's 8 warps take 5 rounds, the last partial),
+feeds 1120 -> 96 with a ReLU6 (16-bit rows); its float32 output feeds 96 ->
+10 (3 warps, the rows as hi + lo halves).
+
 Then `ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output
 DIR/ref.npy` gives the reference, and each compiled program runs with
 `--input DIR/input.npy --check DIR/ref.npy` (bench/check-odd-shapes.sh).
@@ -72,16 +80,17 @@ def main():
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--graph",
-                    choices=["odd", "ring", "dense", "fused", "planes", "mbconv"],
+                    choices=["odd", "ring", "dense", "fused", "planes", "mbconv",
+                             "linear"],
                     default="odd")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     name = args.graph
-    batch = 3
+    batch = 11 if name == "linear" else 3
     in_shape = {"odd": (3, 5, 17, 19), "ring": (3, 70, 12, 14),
                 "dense": (3, 2, 20, 36),
                 "fused": (3, 16, 24, 40), "planes": (3, 16, 12, 20),
-                "mbconv": (3, 24, 9, 11)}[name]
+                "mbconv": (3, 24, 9, 11), "linear": (11, 8, 8, 7)}[name]
     lines = [f"nn.graph @{name}(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
     value, shape, count = "%x", in_shape, 0
 
@@ -102,6 +111,20 @@ def main():
             f"groups = {groups} activation = {act}{' pooled' if pooled else ''} : "
             f"{tensor(*shape)}, {tensor(*fshape)}, {tensor(oc)} -> {tensor(*out)}")
         value, shape = f"%c{count}", out
+
+    def linear(m, act):
+        """A linear layer over the flattened `value`."""
+        nonlocal value, shape, count
+        count += 1
+        k = int(np.prod(shape[1:]))
+        lines.append(f"  %w{count} = arith.constant "
+                     f"{dense(rng, (m, k), 1 / np.sqrt(k))}")
+        lines.append(f"  %b{count} = arith.constant {dense(rng, (m,), 0.1)}")
+        lines.append(
+            f"  %c{count} = nn.fused_linear {value}, %w{count}, %b{count} "
+            f"prologue = flatten activation = {act} : {tensor(*shape)}, "
+            f"{tensor(m, k)}, {tensor(m)} -> {tensor(shape[0], m)}")
+        value, shape = f"%c{count}", (shape[0], m)
 
     if name == "odd":
         conv(24, 3, 2, 1, 1, "relu")       # stem-like: 5 input channels
@@ -153,6 +176,9 @@ def main():
         conv(96, 1, 1, 0, 1, "relu6")
         conv(96, 3, 1, 1, 96, "relu6")     # into the pooled head: dense
         conv(64, 1, 1, 0, 1, "relu", pooled=True)
+    elif name == "linear":
+        conv(20, 1, 1, 0, 1, "relu6")      # f16 output, 20 x 8 x 7
+        linear(96, "relu6")                # K = 1120: 35 chunks
     else:
         conv(136, 1, 1, 0, 1, "relu6")     # from the f32 input: registers
         conv(136, 3, 1, 1, 136, "relu6")   # f16 activations from here on
@@ -165,12 +191,8 @@ def main():
         conv(136, 3, 2, 1, 136, "relu6")   # 3x4: P = 12, 8-byte pieces
         conv(264, 1, 1, 0, 1, "relu6")
         conv(64, 1, 1, 0, 1, "relu", pooled=True)
-    lines.append(f"  %wl = arith.constant {dense(rng, (10, 64), 0.125)}")
-    lines.append(f"  %bl = arith.constant {dense(rng, (10,), 0.1)}")
-    lines.append(f"  %y = nn.fused_linear {value}, %wl, %bl prologue = flatten "
-                 f"activation = none : {tensor(*shape)}, {tensor(10, 64)}, "
-                 f"{tensor(10)} -> {tensor(batch, 10)}")
-    lines.append(f"  nn.output %y : {tensor(batch, 10)}")
+    linear(10, "none")
+    lines.append(f"  nn.output {value} : {tensor(batch, 10)}")
     lines.append("}")
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, name + ".mlir"), "w") as f:

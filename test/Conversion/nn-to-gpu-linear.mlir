@@ -1,14 +1,55 @@
-// RUN: ptxnet-opt %s --convert-nn-to-gpu=precision=f16 | FileCheck %s
+// RUN: ptxnet-opt %s --convert-nn-to-gpu=precision=f16 | FileCheck %s --check-prefix=FRAG
+// RUN: ptxnet-opt %s --convert-nn-to-gpu="precision=f16 linear-mma-min-batch=3" | FileCheck %s --check-prefix=FRAG
+// RUN: ptxnet-opt %s --convert-nn-to-gpu="precision=bf16" | FileCheck %s --check-prefix=BF16
+// RUN: ptxnet-opt %s --convert-nn-to-gpu="precision=f16 linear-fragments=false" | FileCheck %s
 // RUN: ptxnet-opt %s --convert-nn-to-gpu="precision=f16 linear-mma-min-batch=2" | FileCheck %s --check-prefix=MMA
 // RUN: ptxnet-opt %s --convert-nn-to-gpu="precision=tf32 linear-mma-min-batch=1" | FileCheck %s --check-prefix=TF32
-// RUN: ptxnet-opt %s --convert-nn-to-gpu="precision=f16 linear-mma-min-batch=3" | FileCheck %s
 // RUN: ptxnet-opt %s --convert-nn-to-gpu="precision=fp32 linear-mma-min-batch=1" | FileCheck %s --check-prefix=FP32
 // RUN: not ptxnet-opt %s --convert-nn-to-gpu="precision=f16 linear-mma-min-batch=-1" 2>&1 | FileCheck %s --check-prefix=BAD
 
-// By default (and below linear-mma-min-batch images) the linear layer runs on
-// CUDA cores, f16 weights: each thread issues all its loads of the input
-// rows before storing them to shared memory, and the K loop (one round of
-// 32 lanes x 8 halves here) is unrolled: no scf.for in the kernel.
+// By default (and below linear-mma-min-batch images) f16 and bf16 run the
+// layer on tensor cores, each warp loading its fragments from device memory:
+// one block for 10 outputs x 2 images, 4 warps of 2 rounds for the 8 K
+// chunks of 32. A lane's share of a chunk is one 16-byte piece of each of its
+// two weight rows and two of its input row, both rounds' loads before the
+// MMAs; the float32 input goes in as hi + lo halves (two MMAs per k-step),
+// and the warps' partial sums meet in shared memory (rows of 8 images padded
+// by 4 floats). No loop: the rounds are unrolled.
+// FRAG: gpu.launch_func async {{.*}} @ptxnet_kernels::@linear_mma_fragments_f16_0 blocks in (%c1{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c128, {{.*}} args(%{{.*}} : memref<2x256xf32>, %{{.*}} : memref<10x256xf16>, %{{.*}} : memref<10xf32>, %{{.*}} : memref<2x10xf32>)
+// FRAG-LABEL: gpu.func @linear_mma_fragments_f16_0
+// FRAG-SAME: workgroup(%{{.*}} : memref<4x16x12xf32, #gpu.address_space<workgroup>>
+// FRAG-NOT: scf.for
+// FRAG: vector.load %arg1{{.*}} : memref<10x256xf16>, vector<8xf16>
+// FRAG: vector.load %arg1{{.*}} : memref<10x256xf16>, vector<8xf16>
+// FRAG: vector.load %arg0{{.*}} : memref<2x256xf32>, vector<4xf32>
+// FRAG: vector.load %arg0{{.*}} : memref<2x256xf32>, vector<4xf32>
+// FRAG-NOT: nvgpu.mma.sync
+// FRAG: vector.load %arg1{{.*}} : memref<10x256xf16>, vector<8xf16>
+// FRAG: vector.load %arg1{{.*}} : memref<10x256xf16>, vector<8xf16>
+// FRAG: vector.load %arg0{{.*}} : memref<2x256xf32>, vector<4xf32>
+// FRAG: vector.load %arg0{{.*}} : memref<2x256xf32>, vector<4xf32>
+// FRAG: %[[HI:.*]] = arith.truncf %{{.*}} : vector<4xf32> to vector<4xf16>
+// FRAG: %[[BACK:.*]] = arith.extf %[[HI]] : vector<4xf16> to vector<4xf32>
+// FRAG: %[[REST:.*]] = arith.subf %{{.*}}, %[[BACK]] : vector<4xf32>
+// FRAG: arith.truncf %[[REST]] : vector<4xf32> to vector<4xf16>
+// FRAG-COUNT-8: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// FRAG-NOT: nvgpu.mma.sync
+// FRAG: vector.store {{.*}} : memref<4x16x12xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+// FRAG: gpu.barrier
+// FRAG-COUNT-4: memref.load %arg4
+// FRAG-NOT: memref.load %arg4
+// FRAG: memref.store {{.*}}, %arg3
+// FRAG: gpu.return
+
+// bf16: the same kernel on bf16 halves.
+// BF16-LABEL: gpu.func @linear_mma_fragments_bf16_0
+// BF16: arith.truncf %{{.*}} : vector<4xf32> to vector<4xbf16>
+// BF16: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+
+// With linear-fragments=false the layer runs on CUDA cores, f16 weights:
+// each thread issues all its loads of the input rows before storing them to
+// shared memory, and the K loop (one round of 32 lanes x 8 halves here) is
+// unrolled: no scf.for in the kernel.
 // CHECK: gpu.launch_func async {{.*}} @ptxnet_kernels::@linear_0 {{.*}} args(%{{.*}} : memref<2x256x1xf32>, %{{.*}} : memref<10x256xf16>, %{{.*}} : memref<10xf32>, %{{.*}} : memref<2x10xf32>)
 // CHECK-LABEL: gpu.func @linear_0
 // CHECK: memref.load %arg0

@@ -100,14 +100,25 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
            "every channel plane padded to a multiple of 8 elements, so that "
            "the GEMMs stage their rows in 16-byte vectors and run over the "
            "padded columns (measured on an H200, bench/RESULTS.md)">,
+    Option<"linearFragments", "linear-fragments", "bool", /*default=*/"true",
+           "f16/bf16: linear layers over a flattened input of a multiple of "
+           "32 features run on tensor cores with each warp's mma.sync "
+           "fragments loaded straight from device memory, the block's warps "
+           "splitting K (a float32 input as two 16-bit halves, hi + lo, as "
+           "exact as on CUDA cores); false: CUDA cores (EfficientNet-B1's "
+           "1280 -> 1000 layer measured 1.2% faster end to end at batch 10 "
+           "and 2.4% at batch 64 on an H200 on tensor cores, the same at "
+           "batch 1, bench/RESULTS.md)">,
     Option<"linearMmaMinBatch", "linear-mma-min-batch", "int64_t",
            /*default=*/"0",
            "tf32/f16/bf16: linear layers over a flattened input run as the "
-           "tensor-core GEMM (a 1x1 convolution over a 1x1 map, the batch as "
-           "its columns, K split over blocks) from this batch size on, below "
-           "it on CUDA cores (a weight stream per warp); 0, the default: "
-           "never (EfficientNet-B1's 1280 -> 1000 layer measured 1-7% slower "
-           "end to end at batch 1 to 64 on an H200, bench/RESULTS.md)">
+           "tiled tensor-core GEMM (a 1x1 convolution over a 1x1 map, the "
+           "batch as its columns, K split over blocks) from this batch size "
+           "on, below it as linear-fragments says (f16/bf16) or on CUDA "
+           "cores (a weight stream per warp); 0, the default: never "
+           "(EfficientNet-B1's 1280 -> 1000 layer measured 1-7% slower end "
+           "to end at batch 1 to 64 on an H200 than on CUDA cores, "
+           "bench/RESULTS.md)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",

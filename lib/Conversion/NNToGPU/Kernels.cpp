@@ -2912,6 +2912,203 @@ int64_t ptxnet::kernels::linearImagesPerBlock(int64_t n, int64_t kDim) {
 }
 
 //===----------------------------------------------------------------------===//
+// Linear layer on tensor cores, fragments straight from device memory
+//===----------------------------------------------------------------------===//
+
+// A GEMV-sized product (M outputs x a few images x K) gives a tiled GEMM a
+// fraction of one tile and its shared-memory staging nothing to reuse. Here
+// each warp loads its mma.sync fragments directly: A (the weight rows) in 16-
+// byte pieces of 8 halves, B (the input rows) in 16-byte pieces of 4 floats,
+// all of a group's loads issued before its MMAs. The warps of a block split K
+// and add their partial sums once, in shared memory. The layer is bound by
+// the latency of its loads, so a block has many warps of 2 rounds each (on
+// an H200, 20 warps beat 8 and 16 at batch 1, 10 and 64: bench/RESULTS.md),
+// as many as the partial sums of 32 images leave room for in 48 KB.
+static constexpr int64_t kLinearMmaMaxWarps = 20, kLinearMmaRoundsPerWarp = 2,
+                         kLinearMmaMaxImageTiles = 4,
+                         kLinearMmaLoadsPerGroup = 16;
+
+bool ptxnet::kernels::linearOnFragments(int64_t kDim, Type in, Type weight) {
+  auto isHalfType = [](Type t) { return t.isF16() || t.isBF16(); };
+  return kDim % 32 == 0 && isHalfType(weight) && (in.isF32() || in == weight);
+}
+
+KernelLaunch KernelEmitter::emitLinearMma(StringRef name, int64_t n,
+                                          int64_t kDim, int64_t m,
+                                          Activation act,
+                                          const Elements &types) {
+  assert(linearOnFragments(kDim, types.in, types.filter) &&
+         "shape the fragment linear does not take");
+  MLIRContext *ctx = module.getContext();
+  const Type half = types.filter;
+  const bool floatInput = types.in.isF32();
+  // A block: 16 outputs (one m16 fragment row block) x up to 32 images (n8
+  // fragments), its warps taking every warps-th 32-wide K chunk.
+  static_assert(kLinearMmaMaxWarps * 16 * (8 * kLinearMmaMaxImageTiles + 4) *
+                        4 <=
+                    48 * 1024,
+                "the partial sums must fit in static shared memory");
+  const int64_t imageTiles = std::min(kLinearMmaMaxImageTiles, ceilDiv(n, 8));
+  const int64_t images = 8 * imageTiles;
+  const int64_t chunks = kDim / 32;
+  const int64_t warps =
+      std::min(kLinearMmaMaxWarps, ceilDiv(chunks, kLinearMmaRoundsPerWarp));
+  const int64_t rounds = ceilDiv(chunks, warps);
+  // Partial sums, rows padded by 4 floats against bank conflicts.
+  const int64_t sumCols = images + 4;
+  auto func = createKernel(
+      name,
+      {MemRefType::get({n, kDim}, types.in), MemRefType::get({m, kDim}, half),
+       f32Memref(ctx, {m}), MemRefType::get({n, m}, types.out)},
+      {workgroupMemref(ctx, {warps, 16, sumCols})});
+  ImplicitLocOpBuilder b(func.getLoc(), ctx);
+  enterKernel(b, func);
+  KB k{b};
+  Value in = func.getArgument(0), weight = func.getArgument(1),
+        bias = func.getArgument(2), out = func.getArgument(3);
+  Value sums = func.getWorkgroupAttributions()[0];
+  Value tid = k.threadId(gpu::Dimension::x);
+  Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
+  Value group = k.div(lane, 4), t = k.rem(lane, 4);
+  Value o0 = k.mul(k.blockId(gpu::Dimension::x), 16);
+  Value img0 = k.mul(k.blockId(gpu::Dimension::y), images);
+
+  // Rows past M and images past N read row (image) 0: their results are
+  // never stored.
+  auto clamped = [&](Value i, int64_t bound) {
+    return k.sel(k.lt(i, bound), i, k.c(0));
+  };
+  Value rowA[2] = {clamped(k.add(o0, group), m),
+                   clamped(k.add(k.add(o0, group), 8), m)};
+  SmallVector<Value> rowB;
+  for (int64_t ni = 0; ni < imageTiles; ++ni)
+    rowB.push_back(clamped(k.add(k.add(img0, ni * 8), group), n));
+
+  // K order within a chunk: an mma's K index 2t + {0, 1} and 2t + 8 + {0, 1}
+  // (the fragment layout) is taken as K element 8t + 4 ks + {0, 1} and
+  // {2, 3} of the chunk, in A and in B alike. The dot product is the same,
+  // and each lane's share of a chunk is 8 adjacent elements: one 16-byte
+  // load of a weight row, two of an input row.
+  auto f32 = b.getF32Type();
+  struct Loaded {
+    Value a[2];           // vector<8 x half> per A row
+    SmallVector<Value> b; // per image tile: 2 x vector<4xf32> or 1 x 8h
+  };
+  auto loadRound = [&](int64_t round) {
+    Value chunk = k.add(warp, round * warps);
+    // Only the last round can run past the chunks, and only if the warps do
+    // not divide them.
+    Value ok = (round + 1) * warps <= chunks ? Value() : k.lt(chunk, chunks);
+    Value kk = k.add(k.mul(chunk, 32), k.mul(t, 8));
+    auto load = [&](Value m, Value row, Value col, int64_t width) {
+      if (ok)
+        return k.maskedVectorLoad(ok, m, {row, col}, width);
+      return k.vectorLoad(
+          VectorType::get({width},
+                          cast<MemRefType>(m.getType()).getElementType()),
+          m, {row, col});
+    };
+    Loaded l;
+    for (int r = 0; r < 2; ++r)
+      l.a[r] = load(weight, rowA[r], kk, 8);
+    for (int64_t ni = 0; ni < imageTiles; ++ni) {
+      if (floatInput) {
+        l.b.push_back(load(in, rowB[ni], kk, 4));
+        l.b.push_back(load(in, rowB[ni], k.add(kk, 4), 4));
+      } else {
+        l.b.push_back(load(in, rowB[ni], kk, 8));
+      }
+    }
+    return l;
+  };
+  // Fragments are built from 16-bit pairs (shuffles of the loaded vectors),
+  // row by row: n-D vectors only through insert/extract, which lower to LLVM
+  // arrays.
+  auto pair = [&](Value v, int64_t at) {
+    return vector::ShuffleOp::create(b, v, v, ArrayRef<int64_t>{at, at + 1});
+  };
+  auto fragment = [&](ArrayRef<Value> pairs) {
+    Value frag =
+        k.splat(VectorType::get({int64_t(pairs.size()), 2}, half), 0.0f);
+    for (auto [i, p] : llvm::enumerate(pairs))
+      frag = vector::InsertOp::create(b, p, frag, int64_t(i));
+    return frag;
+  };
+  auto multiplyRound = [&](const Loaded &l, SmallVector<Value> &acc) {
+    for (int64_t ks = 0; ks < 2; ++ks) {
+      // a0a1 = row g, a2a3 = row g + 8, a4a5 and a6a7 their next K pair.
+      Value aFrag =
+          fragment({pair(l.a[0], 4 * ks), pair(l.a[1], 4 * ks),
+                    pair(l.a[0], 4 * ks + 2), pair(l.a[1], 4 * ks + 2)});
+      for (int64_t ni = 0; ni < imageTiles; ++ni) {
+        SmallVector<Value> bFrags;
+        if (floatInput) {
+          // The input rounded to half as hi + lo (hi = half(x), lo =
+          // half(x - hi)): two MMAs carry x to about 22 bits, as exact as
+          // the CUDA-core kernel's float32 rows (one would round the pooled
+          // features to half).
+          Value x = l.b[2 * ni + ks];
+          auto vec4 = VectorType::get({4}, half);
+          Value hi = k.convert(x, vec4);
+          Value lo = k.convert(
+              arith::SubFOp::create(b, x, k.convert(hi, x.getType())), vec4);
+          for (Value v : {hi, lo})
+            bFrags.push_back(fragment({pair(v, 0), pair(v, 2)}));
+        } else {
+          bFrags.push_back(
+              fragment({pair(l.b[ni], 4 * ks), pair(l.b[ni], 4 * ks + 2)}));
+        }
+        for (Value bFrag : bFrags)
+          acc[ni] = nvgpu::MmaSyncOp::create(b, aFrag, bFrag, acc[ni],
+                                             ArrayRef<int64_t>{16, 8, 16},
+                                             /*tf32Enabled=*/false);
+      }
+    }
+  };
+
+  auto accType = VectorType::get({2, 2}, f32);
+  SmallVector<Value> acc(imageTiles, k.splat(accType, 0.0f));
+  // Rounds go in groups of at most 16 loads per lane (64 registers), each
+  // group's loads before its MMAs (unrolled: no loop in the kernel).
+  const int64_t loadsPerRound = 2 + imageTiles * (floatInput ? 2 : 1);
+  const int64_t perGroup =
+      std::max<int64_t>(1, kLinearMmaLoadsPerGroup / loadsPerRound);
+  for (int64_t r0 = 0; r0 < rounds; r0 += perGroup) {
+    SmallVector<Loaded> loaded;
+    for (int64_t r = r0; r < std::min(rounds, r0 + perGroup); ++r)
+      loaded.push_back(loadRound(r));
+    for (const Loaded &l : loaded)
+      multiplyRound(l, acc);
+  }
+
+  // Partial sums to shared memory: fragment element [i][j] of image tile ni
+  // is output row group + 8 i, image 8 ni + 2 t + j.
+  for (int64_t ni = 0; ni < imageTiles; ++ni)
+    for (int64_t i = 0; i < 2; ++i)
+      k.vectorStore(vector::ExtractOp::create(b, acc[ni], i), sums,
+                    {warp, k.add(group, 8 * i), k.add(k.mul(t, 2), ni * 8)});
+  gpu::BarrierOp::create(b);
+  // Then thread e of the block sums output o0 + e % 16 of image e / 16 over
+  // the warps (adjacent threads, adjacent outputs of one image: coalesced).
+  const int64_t threads = 32 * warps, total = 16 * images;
+  for (int64_t base = 0; base < total; base += threads) {
+    Value e = k.add(tid, base);
+    Value row = k.rem(e, 16), col = k.div(e, 16);
+    Value o = k.add(o0, row), img = k.add(img0, col);
+    Value ok = k.both(k.lt(o, m), k.lt(img, n));
+    if (base + threads > total)
+      ok = k.both(ok, k.lt(e, total));
+    k.ifThen(ok, [&] {
+      Value sum = k.load(bias, {o});
+      for (int64_t w = 0; w < warps; ++w)
+        sum = k.fadd(sum, k.load(sums, {k.c(w), row, col}));
+      k.write(k.activate(sum, act), out, {img, o});
+    });
+  }
+  return {func, {ceilDiv(m, 16), ceilDiv(n, images), 1}, {threads, 1, 1}};
+}
+
+//===----------------------------------------------------------------------===//
 // Elementwise ops
 //===----------------------------------------------------------------------===//
 

@@ -155,6 +155,17 @@ public:
                           int64_t r, int64_t m, nn::Prologue prologue,
                           nn::Activation act, const Elements &types);
 
+  /// The same layer over a flattened input on tensor cores (f16 or bf16
+  /// m16n8k16, float32 accumulation), each warp's fragments loaded straight
+  /// from device memory; a float32 input goes in as two 16-bit halves (hi +
+  /// lo), as exact as the CUDA-core kernel. One block per 16 outputs and up
+  /// to 32 images, its warps (up to 20) splitting K:
+  ///   (input NxK, weight MxK, bias M, output NxM).
+  /// Only for shapes linearOnFragments accepts.
+  KernelLaunch emitLinearMma(llvm::StringRef name, int64_t n, int64_t k,
+                             int64_t m, nn::Activation act,
+                             const Elements &types);
+
   enum class Elementwise { add, mul, sigmoid };
   /// An elementwise op over `numElements` values (flat memrefs of the given
   /// element types): (lhs, rhs, out) for add and mul, (in, out) for sigmoid.
@@ -215,6 +226,11 @@ bool expandDepthwiseOnTensorCores(const ConvShape &s, int64_t inChannels);
 /// whose stage fits the shared memory beside it.
 bool mbconvOnTensorCores(const ConvShape &s, int64_t inChannels,
                          int64_t outChannels);
+
+/// Whether emitLinearMma handles a linear layer over K features: K a
+/// multiple of 32, a 16-bit weight, a float32 input or one of the weight's
+/// type.
+bool linearOnFragments(int64_t k, mlir::Type in, mlir::Type weight);
 
 /// How many images one block of the linear kernel handles.
 int64_t linearImagesPerBlock(int64_t n, int64_t kDim);

@@ -112,11 +112,12 @@ class GraphLowering {
 public:
   GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
                 Precision precision, bool dependentLaunch, GemmTuning tuning,
-                int64_t linearMmaMinBatch, bool denseConvMma, bool padPlanes)
+                int64_t linearMmaMinBatch, bool linearFragments,
+                bool denseConvMma, bool padPlanes)
       : module(module), graph(graph), builder(module.getContext()),
         precision(precision), dependentLaunch(dependentLaunch), tuning(tuning),
-        linearMmaMinBatch(linearMmaMinBatch), denseConvMma(denseConvMma),
-        padPlanes(padPlanes) {
+        linearMmaMinBatch(linearMmaMinBatch), linearFragments(linearFragments),
+        denseConvMma(denseConvMma), padPlanes(padPlanes) {
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
@@ -177,6 +178,7 @@ private:
   bool dependentLaunch;
   GemmTuning tuning;
   int64_t linearMmaMinBatch;
+  bool linearFragments;
   bool denseConvMma;
   bool padPlanes;
 
@@ -730,6 +732,24 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           r = in[2] * in[3];
         }
         int64_t m = linear.getWeight().getType().getDimSize(0);
+        if (linearFragments && isHalf(precision) &&
+            linear.getPrologue() == nn::Prologue::flatten &&
+            linearOnFragments(k, storage(linear.getInput()),
+                              weightType(op, linear.getWeight()))) {
+          Value weight = weightView(op, linear.getWeight(), {m, k});
+          Elements types{storage(linear.getInput()), memrefElement(weight),
+                         storage(linear.getResult())};
+          auto kl = emitter->emitLinearMma(
+              kernelName("linear_mma_fragments_" +
+                         stringifyPrecision(precision).str() +
+                         activationSuffix(linear.getActivation()).str()),
+              n, k, m, linear.getActivation(), types);
+          launch(kl,
+                 {viewOf(linear.getInput(), {n, k}), weight,
+                  viewOf(linear.getBias()), viewOf(linear.getResult())},
+                 op->getLoc());
+          return success();
+        }
         // A row of K floats is staged in shared memory (48 KB static max).
         if (k * 4 > 48 * 1024)
           return op->emitOpError("input rows of ")
@@ -916,7 +936,7 @@ void ConvertNNToGPUPass::runOnOperation() {
                     gemmAsyncBlocksPerSM, gemmSingleSliceK};
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
                          dependentLaunch, tuning, linearMmaMinBatch,
-                         denseConvMma, padPlanes);
+                         linearFragments, denseConvMma, padPlanes);
   if (failed(lowering.run()))
     signalPassFailure();
 }

@@ -1,0 +1,66 @@
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 | FileCheck %s
+
+// Tensor-core linear layers whose fragments come from device memory, at
+// batch 11: two image fragments of 8 (the second partial), one block row.
+// The 1x1 convolution's f16 output, flattened to 1120 features, feeds
+// 1120 -> 96 as 16-bit rows: 35 K chunks over 18 warps of 2 rounds, only the
+// second masked (its loads select zeros past the chunks), both rounds' loads
+// before the MMAs, each round 2 k-steps x 2 image fragments: 8 MMAs. The
+// 96 -> 10 after it reads that layer's float32 output as hi + lo halves: 3
+// chunks, 2 warps, 16 MMAs.
+// CHECK: @ptxnet_kernels::@linear_mma_fragments_f16_relu6_1 blocks in (%c6, %c1{{.*}}, %c1{{.*}}) threads in (%c576, {{.*}} args(%{{.*}} : memref<11x1120xf16>
+// CHECK: @ptxnet_kernels::@linear_mma_fragments_f16_2 blocks in (%c1{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c64, {{.*}} args(%{{.*}} : memref<11x96xf32>
+// CHECK-LABEL: gpu.func @linear_mma_fragments_f16_relu6_1
+// CHECK-SAME: workgroup(%{{.*}} : memref<18x16x20xf32, #gpu.address_space<workgroup>>
+// CHECK-NOT: arith.select {{.*}} : vector<8xf16>
+// CHECK-COUNT-4: vector.load %arg{{[01]}}{{.*}} vector<8xf16>
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: arith.select {{.*}} : vector<8xf16>
+// CHECK-NOT: arith.subf
+// CHECK-COUNT-8: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: memref.store
+// CHECK-LABEL: gpu.func @linear_mma_fragments_f16_2
+// CHECK: vector.load %arg0{{.*}} : memref<11x96xf32>, vector<4xf32>
+// CHECK: arith.subf
+// CHECK-COUNT-16: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: gpu.return
+nn.graph @two_layers(%x: tensor<11x8x8x7xf32>) -> tensor<11x10xf32> {
+  %wc = arith.constant dense<0.05> : tensor<20x8x1x1xf32>
+  %bc = arith.constant dense<0.1> : tensor<20xf32>
+  %c = nn.fused_conv2d %x, %wc, %bc strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<11x8x8x7xf32>, tensor<20x8x1x1xf32>, tensor<20xf32> -> tensor<11x20x8x7xf32>
+  %w1 = arith.constant dense<0.01> : tensor<96x1120xf32>
+  %b1 = arith.constant dense<0.1> : tensor<96xf32>
+  %h = nn.fused_linear %c, %w1, %b1 prologue = flatten activation = relu6 : tensor<11x20x8x7xf32>, tensor<96x1120xf32>, tensor<96xf32> -> tensor<11x96xf32>
+  %w2 = arith.constant dense<0.02> : tensor<10x96xf32>
+  %b2 = arith.constant dense<0.2> : tensor<10xf32>
+  %y = nn.fused_linear %h, %w2, %b2 prologue = flatten activation = none : tensor<11x96xf32>, tensor<10x96xf32>, tensor<10xf32> -> tensor<11x10xf32>
+  nn.output %y : tensor<11x10xf32>
+}
+
+// -----
+
+// 200 features (not a multiple of 32): CUDA cores.
+// CHECK: @ptxnet_kernels::@linear_0
+// CHECK-NOT: nvgpu.mma.sync
+nn.graph @odd_k(%x: tensor<2x200xf32>) -> tensor<2x10xf32> {
+  %w = arith.constant dense<0.01> : tensor<10x200xf32>
+  %b = arith.constant dense<0.1> : tensor<10xf32>
+  %y = nn.fused_linear %x, %w, %b prologue = flatten activation = none : tensor<2x200xf32>, tensor<10x200xf32>, tensor<10xf32> -> tensor<2x10xf32>
+  nn.output %y : tensor<2x10xf32>
+}
+
+// -----
+
+// A pooling prologue (the rows are means over 4x4 maps): CUDA cores.
+// CHECK: @ptxnet_kernels::@pool_linear_0
+// CHECK-NOT: nvgpu.mma.sync
+nn.graph @pooled(%x: tensor<2x64x4x4xf32>) -> tensor<2x10xf32> {
+  %w = arith.constant dense<0.01> : tensor<10x64xf32>
+  %b = arith.constant dense<0.1> : tensor<10xf32>
+  %y = nn.fused_linear %x, %w, %b prologue = global_avg_pool activation = none : tensor<2x64x4x4xf32>, tensor<10x64xf32>, tensor<10xf32> -> tensor<2x10xf32>
+  nn.output %y : tensor<2x10xf32>
+}
