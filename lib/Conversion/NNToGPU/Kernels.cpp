@@ -2991,8 +2991,9 @@ KernelLaunch KernelEmitter::emitLinearMma(StringRef name, int64_t n,
   // load of a weight row, two of an input row.
   auto f32 = b.getF32Type();
   struct Loaded {
-    Value a[2];           // vector<8 x half> per A row
-    SmallVector<Value> b; // per image tile: 2 x vector<4xf32> or 1 x 8h
+    Value a[2];           // a vector<8 x half> per A row
+    SmallVector<Value> b; // per image tile: 2 vector<4xf32> or 1 vector<8 x
+                          // half>
   };
   auto loadRound = [&](int64_t round) {
     Value chunk = k.add(warp, round * warps);
@@ -3044,9 +3045,10 @@ KernelLaunch KernelEmitter::emitLinearMma(StringRef name, int64_t n,
         SmallVector<Value> bFrags;
         if (floatInput) {
           // The input rounded to half as hi + lo (hi = half(x), lo =
-          // half(x - hi)): two MMAs carry x to about 22 bits, as exact as
-          // the CUDA-core kernel's float32 rows (one would round the pooled
-          // features to half).
+          // half(x - hi)): two MMAs carry x to 22 significant bits (16 in
+          // bf16), where one would round the pooled features to half (the
+          // measured errors are those of the CUDA-core kernel's float32
+          // rows).
           Value x = l.b[2 * ni + ks];
           auto vec4 = VectorType::get({4}, half);
           Value hi = k.convert(x, vec4);
