@@ -53,6 +53,11 @@ features (35 K chunks: the block's 8 warps take 5 rounds, the last partial),
 feeds 1120 -> 96 with a ReLU6 (16-bit rows); its float32 output feeds 96 ->
 10 (3 warps, the rows as hi + lo halves).
 
+With `--graph widelinear`, DIR/widelinear.mlir: a 28672 -> 16 linear layer
+with a ReLU over the f32 input (batch 3), whose 896 K chunks give each of
+the fragment kernel's 20 warps 45 rounds: a loop over groups of 4 rounds,
+then the last, partial round.
+
 Then `ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output
 DIR/ref.npy` gives the reference, and each compiled program runs with
 `--input DIR/input.npy --check DIR/ref.npy` (bench/check-odd-shapes.sh).
@@ -81,7 +86,7 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--graph",
                     choices=["odd", "ring", "dense", "fused", "planes", "mbconv",
-                             "linear"],
+                             "linear", "widelinear"],
                     default="odd")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
@@ -90,7 +95,8 @@ def main():
     in_shape = {"odd": (3, 5, 17, 19), "ring": (3, 70, 12, 14),
                 "dense": (3, 2, 20, 36),
                 "fused": (3, 16, 24, 40), "planes": (3, 16, 12, 20),
-                "mbconv": (3, 24, 9, 11), "linear": (11, 8, 8, 7)}[name]
+                "mbconv": (3, 24, 9, 11), "linear": (11, 8, 8, 7),
+                "widelinear": (3, 28672)}[name]
     lines = [f"nn.graph @{name}(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
     value, shape, count = "%x", in_shape, 0
 
@@ -179,6 +185,8 @@ def main():
     elif name == "linear":
         conv(20, 1, 1, 0, 1, "relu6")      # f16 output, 20 x 8 x 7
         linear(96, "relu6")                # K = 1120: 35 chunks
+    elif name == "widelinear":
+        linear(16, "relu")                 # K = 28672: 896 chunks
     else:
         conv(136, 1, 1, 0, 1, "relu6")     # from the f32 input: registers
         conv(136, 3, 1, 1, 136, "relu6")   # f16 activations from here on

@@ -52,3 +52,16 @@ nn.graph @mbconv_fp32(%x: tensor<1x16x8x8xf32>) -> tensor<1x8x8x8xf32> {
   %y = nn.fused_mbconv %x, %we, %b expand_activation = relu6, %wd, %b strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6, %wp, %bp project_activation = none : tensor<1x16x8x8xf32>, tensor<32x16x1x1xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>, tensor<8x32x1x1xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
   nn.output %y : tensor<1x8x8x8xf32>
 }
+
+// -----
+
+// The CUDA-core linear kernel stages a row of K floats in 48 KB of shared
+// memory (fp32 here; f16 and bf16 take the fragment kernel, which has no
+// such bound: nn-to-gpu-linear-fragments.mlir).
+nn.graph @wide_linear(%x: tensor<2x12800xf32>) -> tensor<2x10xf32> {
+  %w = arith.constant dense<0.01> : tensor<10x12800xf32>
+  %b = arith.constant dense<0.1> : tensor<10xf32>
+  // expected-error @+1 {{'nn.fused_linear' op input rows of 12800 features exceed the 48 KB shared-memory stage}}
+  %y = nn.fused_linear %x, %w, %b prologue = flatten activation = none : tensor<2x12800xf32>, tensor<10x12800xf32>, tensor<10xf32> -> tensor<2x10xf32>
+  nn.output %y : tensor<2x10xf32>
+}

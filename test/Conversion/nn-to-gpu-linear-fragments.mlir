@@ -64,3 +64,44 @@ nn.graph @pooled(%x: tensor<2x64x4x4xf32>) -> tensor<2x10xf32> {
   %y = nn.fused_linear %x, %w, %b prologue = global_avg_pool activation = none : tensor<2x64x4x4xf32>, tensor<10x64xf32>, tensor<10xf32> -> tensor<2x10xf32>
   nn.output %y : tensor<2x10xf32>
 }
+
+// -----
+
+// 12800 features, past the CUDA-core kernel's 48 KB row stage (an error in
+// fp32: nn-to-gpu-invalid.mlir): the fragment kernel reads the rows from
+// device memory, 400 K chunks over 20 warps.
+// CHECK: @ptxnet_kernels::@linear_mma_fragments_f16_0 blocks in (%c1{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c640,
+// CHECK-LABEL: gpu.func @linear_mma_fragments_f16_0
+// CHECK-SAME: workgroup(%{{.*}} : memref<20x16x12xf32, #gpu.address_space<workgroup>>
+nn.graph @wide(%x: tensor<2x12800xf32>) -> tensor<2x10xf32> {
+  %w = arith.constant dense<0.01> : tensor<10x12800xf32>
+  %b = arith.constant dense<0.1> : tensor<10xf32>
+  %y = nn.fused_linear %x, %w, %b prologue = flatten activation = none : tensor<2x12800xf32>, tensor<10x12800xf32>, tensor<10xf32> -> tensor<2x10xf32>
+  nn.output %y : tensor<2x10xf32>
+}
+
+// -----
+
+// 28672 features at batch 3: 896 K chunks, 45 rounds per warp, in groups of 4
+// (each round 2 weight and 2 input pieces). Past 8 groups the groups of whole
+// rounds run in a loop that carries the accumulators (rounds 0-43), and the
+// last, partial round follows it, its loads masked.
+// CHECK: @ptxnet_kernels::@linear_mma_fragments_f16_relu_0 blocks in (%c1{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c640,
+// CHECK-LABEL: gpu.func @linear_mma_fragments_f16_relu_0
+// CHECK-NOT: arith.select {{.*}} : vector<8xf16>
+// CHECK: %[[ACC:.*]] = scf.for %{{.*}} = %c0{{.*}} to %c44{{.*}} step %c4{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (vector<2x2xf32>)
+// CHECK-NOT: arith.select {{.*}} : vector<8xf16>
+// CHECK-COUNT-16: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: scf.yield
+// CHECK: arith.select {{.*}} : vector<8xf16>
+// CHECK: nvgpu.mma.sync({{.*}}, {{.*}}, %[[ACC]])
+// CHECK-COUNT-3: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: gpu.barrier
+nn.graph @wide_loop(%x: tensor<3x28672xf32>) -> tensor<3x16xf32> {
+  %w = arith.constant dense<0.01> : tensor<16x28672xf32>
+  %b = arith.constant dense<0.1> : tensor<16xf32>
+  %y = nn.fused_linear %x, %w, %b prologue = flatten activation = relu : tensor<3x28672xf32>, tensor<16x28672xf32>, tensor<16xf32> -> tensor<3x16xf32>
+  nn.output %y : tensor<3x16xf32>
+}

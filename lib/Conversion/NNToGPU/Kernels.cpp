@@ -2926,7 +2926,8 @@ int64_t ptxnet::kernels::linearImagesPerBlock(int64_t n, int64_t kDim) {
 // as many as the partial sums of 32 images leave room for in 48 KB.
 static constexpr int64_t kLinearMmaMaxWarps = 20, kLinearMmaRoundsPerWarp = 2,
                          kLinearMmaMaxImageTiles = 4,
-                         kLinearMmaLoadsPerGroup = 16;
+                         kLinearMmaLoadsPerGroup = 16,
+                         kLinearMmaUnrolledGroups = 8;
 
 bool ptxnet::kernels::linearOnFragments(int64_t kDim, Type in, Type weight) {
   auto isHalfType = [](Type t) { return t.isF16() || t.isBF16(); };
@@ -2995,11 +2996,11 @@ KernelLaunch KernelEmitter::emitLinearMma(StringRef name, int64_t n,
     SmallVector<Value> b; // per image tile: 2 vector<4xf32> or 1 vector<8 x
                           // half>
   };
-  auto loadRound = [&](int64_t round) {
-    Value chunk = k.add(warp, round * warps);
-    // Only the last round can run past the chunks, and only if the warps do
-    // not divide them.
-    Value ok = (round + 1) * warps <= chunks ? Value() : k.lt(chunk, chunks);
+  // Round `round` (an index value) of the warp; only the last round can run
+  // past the chunks, and only if the warps do not divide them.
+  auto loadRound = [&](Value round, bool last) {
+    Value chunk = k.add(warp, k.mul(round, warps));
+    Value ok = last && chunks % warps ? k.lt(chunk, chunks) : Value();
     Value kk = k.add(k.mul(chunk, 32), k.mul(t, 8));
     auto load = [&](Value m, Value row, Value col, int64_t width) {
       if (ok)
@@ -3071,16 +3072,34 @@ KernelLaunch KernelEmitter::emitLinearMma(StringRef name, int64_t n,
   auto accType = VectorType::get({2, 2}, f32);
   SmallVector<Value> acc(imageTiles, k.splat(accType, 0.0f));
   // Rounds go in groups of at most 16 loads per lane (64 registers), each
-  // group's loads before its MMAs (unrolled: no loop in the kernel).
+  // group's loads before its MMAs, unrolled. Past kLinearMmaUnrolledGroups
+  // groups (a float32 input of more than 20480 features at batch 1 to 8,
+  // 10240 at 9 to 16) the groups of whole rounds run in a loop that carries
+  // the accumulators, and the rest after it.
   const int64_t loadsPerRound = 2 + imageTiles * (floatInput ? 2 : 1);
   const int64_t perGroup =
       std::max<int64_t>(1, kLinearMmaLoadsPerGroup / loadsPerRound);
-  for (int64_t r0 = 0; r0 < rounds; r0 += perGroup) {
+  auto runGroup = [&](Value r0, int64_t count, bool last) {
     SmallVector<Loaded> loaded;
-    for (int64_t r = r0; r < std::min(rounds, r0 + perGroup); ++r)
-      loaded.push_back(loadRound(r));
+    for (int64_t r = 0; r < count; ++r)
+      loaded.push_back(loadRound(k.add(r0, r), last && r + 1 == count));
     for (const Loaded &l : loaded)
       multiplyRound(l, acc);
+  };
+  int64_t r0 = 0;
+  if (ceilDiv(rounds, perGroup) > kLinearMmaUnrolledGroups) {
+    const int64_t loopRounds = (rounds - 1) / perGroup * perGroup;
+    acc =
+        k.loop(0, loopRounds, perGroup, acc, [&](Value r, ValueRange carried) {
+          acc.assign(carried.begin(), carried.end());
+          runGroup(r, perGroup, /*last=*/false);
+          return acc;
+        });
+    r0 = loopRounds;
+  }
+  for (; r0 < rounds; r0 += perGroup) {
+    int64_t count = std::min(perGroup, rounds - r0);
+    runGroup(k.c(r0), count, r0 + count == rounds);
   }
 
   // Partial sums to shared memory: fragment element [i][j] of image tile ni
