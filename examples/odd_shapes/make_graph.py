@@ -58,6 +58,11 @@ with a ReLU over the f32 input (batch 3), whose 896 K chunks give each of
 the fragment kernel's 20 warps 45 rounds: a loop over groups of 4 rounds,
 then the last, partial round.
 
+With `--graph pooled`, DIR/pooled.mlir: a pooled head (16 -> 1280 with a
+ReLU over 4x8 maps) at batch 64, whose 64-column tiles hold two whole
+images each: the means are summed within the block and stored once
+(planMmaGemm's poolsInBlock), no atomics.
+
 Then `ptxnet-run --cpu DIR/odd.mlir --input DIR/input.npy --output
 DIR/ref.npy` gives the reference, and each compiled program runs with
 `--input DIR/input.npy --check DIR/ref.npy` (bench/check-odd-shapes.sh).
@@ -86,17 +91,17 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--graph",
                     choices=["odd", "ring", "dense", "fused", "planes", "mbconv",
-                             "linear", "widelinear"],
+                             "linear", "widelinear", "pooled"],
                     default="odd")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     name = args.graph
-    batch = 11 if name == "linear" else 3
+    batch = {"linear": 11, "pooled": 64}.get(name, 3)
     in_shape = {"odd": (3, 5, 17, 19), "ring": (3, 70, 12, 14),
                 "dense": (3, 2, 20, 36),
                 "fused": (3, 16, 24, 40), "planes": (3, 16, 12, 20),
                 "mbconv": (3, 24, 9, 11), "linear": (11, 8, 8, 7),
-                "widelinear": (3, 28672)}[name]
+                "widelinear": (3, 28672), "pooled": (64, 16, 4, 8)}[name]
     lines = [f"nn.graph @{name}(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
     value, shape, count = "%x", in_shape, 0
 
@@ -185,6 +190,8 @@ def main():
     elif name == "linear":
         conv(20, 1, 1, 0, 1, "relu6")      # f16 output, 20 x 8 x 7
         linear(96, "relu6")                # K = 1120: 35 chunks
+    elif name == "pooled":
+        conv(1280, 1, 1, 0, 1, "relu", pooled=True)  # 32 pixels an image
     elif name == "widelinear":
         linear(16, "relu")                 # K = 28672: 896 chunks
     else:

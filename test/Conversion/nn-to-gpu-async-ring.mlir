@@ -9,13 +9,17 @@
 // K is deep (>= gemm-async-min-k), so both operands go by cp.async through a
 // ring of 4 K slices (gemm-async-stages) carved, with the epilogue's tiles,
 // out of one shared byte buffer. The ring's tiles are planned at
-// gemm-async-blocks-per-sm = 1: 64x64 outputs, 10 x 20 blocks.
+// gemm-async-blocks-per-sm = 1: 64x64 outputs, 10 x 20 blocks. Each image's
+// 64 pixels lie in one column tile, so the pooled means are summed within
+// the block and stored once: the output is not zeroed first.
 // CHECK-LABEL: func.func @ptxnet_forward
+// CHECK-NOT: gpu.memset
 // CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu_pool_1 blocks in (%c10{{.*}}, %c20{{.*}}, %c1{{.*}}) threads in (%c128,
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu_pool_1
 // CHECK-SAME: workgroup(%[[RING:.*]] : memref<{{[0-9]+}}xi8, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-DAG: %[[A:.*]] = memref.view %[[RING]][%c0{{.*}}][] : {{.*}} to memref<4x64x40xf16, #gpu.address_space<workgroup>>
 // CHECK-DAG: %[[B:.*]] = memref.view %[[RING]][%c20480{{.*}}][] : {{.*}} to memref<4x32x72xf16, #gpu.address_space<workgroup>>
+// CHECK-DAG: %[[SUMS:.*]] = memref.view %[[RING]][%c0{{.*}}][] : {{.*}} to memref<2x64xf32, #gpu.address_space<workgroup>>
 // The prologue puts 3 slices in flight, A and B each in 16-byte pieces
 // (cp.async.cg: bypassing L1).
 // CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][%c0{{.*}}, {{.*}}], 8, %{{.*}} {bypassL1}
@@ -35,10 +39,22 @@
 // CHECK:   nvgpu.ldmatrix %[[B]]{{.*}}transpose = true
 // CHECK:   nvgpu.mma.sync
 // CHECK:   scf.yield
-// Everything lands before the epilogue reuses the ring.
+// Everything lands before the epilogue reuses the ring: each warp sums its
+// 32 columns of a row (two shuffles) into the row sums of its warp column;
+// then each thread adds an output's two and stores the mean, no atomics.
 // CHECK: nvgpu.device_async_wait %[[G2]] {numGroups = 0 : i32}
 // CHECK-NEXT: gpu.barrier
-// CHECK: memref.atomic_rmw addf
+// CHECK: gpu.barrier
+// CHECK: gpu.shuffle  xor %{{.*}}, %c1
+// CHECK: gpu.shuffle  xor %{{.*}}, %c2
+// CHECK: memref.store %{{.*}}, %[[SUMS]]
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[SUMS]]
+// CHECK: memref.load %[[SUMS]]
+// CHECK: arith.mulf %{{.*}}, %cst{{.*}} : f32
+// CHECK: memref.store %{{.*}}, %arg3[%{{.*}}, %{{.*}}] : memref<10x1280xf32>
+// CHECK-NOT: memref.atomic_rmw
+// CHECK: gpu.return
 // Without the ring (gemm-async-stages=1) B goes through registers, one
 // barrier before and one after the MMAs, on 64x32 tiles shared by 2 warps.
 // REGS-LABEL: gpu.func @conv1x1_mma_f16_relu_pool_1

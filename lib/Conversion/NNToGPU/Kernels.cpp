@@ -1087,7 +1087,13 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
         1, std::min(ceilDiv(targetWarps, warps), s.c / plan.kSlice));
   plan.chunk = ceilDiv(ceilDiv(s.c, splitK), plan.kSlice) * plan.kSlice;
   plan.splitK = ceilDiv(s.c, plan.chunk);
-  plan.accumulates = pooled || plan.splitK > 1;
+  // A pooled output whose images each lie within one column tile (P a
+  // multiple of a warp's 32 columns that divides the tile's, as the head's
+  // 8x8 maps in 64-column tiles) is summed within the block and stored once:
+  // no atomics, and no zeroing before the launch.
+  plan.poolsInBlock = pooled && plan.splitK == 1 && plan.wk == 1 &&
+                      p % 32 == 0 && plan.tileCols() % p == 0;
+  plan.accumulates = (pooled && !plan.poolsInBlock) || plan.splitK > 1;
   // Shallow layers (all of K in one slice) run through several column tiles
   // per block.
   plan.tilesPerBlock = 1;
@@ -1168,9 +1174,12 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   // Plain stores go through a shared-memory tile of the block's outputs, in
   // the output's element type, after bias and activation: warps then copy
   // whole rows out in vectors of up to 16 bytes (the accumulator fragments
-  // hold 2 scattered columns per row). Atomic epilogues write from the
-  // fragments.
-  const bool stageOutput = !plan.accumulates;
+  // hold 2 scattered columns per row). Atomic and pooled epilogues write
+  // from the fragments.
+  const bool stageOutput = !plan.accumulates && !pooled;
+  // A pooled tile's row sums, one column of them per warp column of the
+  // tile (plan.poolsInBlock).
+  const int64_t rowSumBytes = plan.poolsInBlock ? tm * (tn / 32) * 4 : 0;
   const int64_t outBytes = types.out.getIntOrFloatBitWidth() / 8;
   const int64_t padC = tn + 16 / outBytes; // rows stay 16-byte aligned
   // With f16 activations whose rows allow it (P a multiple of pieceB, 2 to 8
@@ -1187,7 +1196,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   const int64_t stageBytesA = align16(tm * padA * operandBytes);
   const int64_t stageBytesB = align16(kK * padB * operandBytes);
   const int64_t tileCBytes = stageOutput ? align16(tm * padC * outBytes) : 0;
-  const int64_t epilogueBytes = tileCBytes + (wk - 1) * tm * (tn + 4) * 4;
+  const int64_t epilogueBytes =
+      std::max(tileCBytes + (wk - 1) * tm * (tn + 4) * 4, rowSumBytes);
   const int64_t ringBytes =
       std::max(stages * (stageBytesA + stageBytesB), epilogueBytes);
   SmallVector<Type> workgroup;
@@ -1204,6 +1214,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     // The partial tiles of the K-sharing warps 1..wk-1, added by warp 0.
     if (wk > 1)
       workgroup.push_back(workgroupMemref(ctx, {wk - 1, tm, tn + 4}));
+    if (plan.poolsInBlock)
+      workgroup.push_back(workgroupMemref(ctx, {tn / 32, tm}));
   }
   auto func = createKernel(name, gemmArguments(ctx, s, pooled, types),
                            workgroup);
@@ -1212,7 +1224,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   KB k{b};
   GemmOperands g(func);
   Value in = g.in, filter = g.filter, bias = g.bias, out = g.out;
-  Value tileA, tileB, tileC, partials;
+  Value tileA, tileB, tileC, partials, rowSums;
   if (asyncB) {
     Value ring = func.getWorkgroupAttributions()[0];
     auto view = [&](int64_t offset, MemRefType type) -> Value {
@@ -1225,6 +1237,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       tileC = view(0, workgroupMemref(ctx, {tm, padC}, types.out));
     if (wk > 1)
       partials = view(tileCBytes, workgroupMemref(ctx, {wk - 1, tm, tn + 4}));
+    if (plan.poolsInBlock)
+      rowSums = view(0, workgroupMemref(ctx, {tn / 32, tm}));
   } else {
     auto attributions = func.getWorkgroupAttributions();
     tileA = attributions[0];
@@ -1232,7 +1246,9 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     if (stageOutput)
       tileC = attributions[2];
     if (wk > 1)
-      partials = attributions.back();
+      partials = attributions[stageOutput ? 3 : 2];
+    if (plan.poolsInBlock)
+      rowSums = attributions.back();
   }
 
   Value tid = k.threadId(gpu::Dimension::x);
@@ -1569,6 +1585,53 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
         });
       }
   };
+  // Pooled within the block (plan.poolsInBlock, one warp deep): each warp
+  // sums its 32 columns of every row as above, into the row sums (once all
+  // warps are done with the ring the sums may alias); then thread e adds row
+  // e % tm of the tile's image e / tm over that image's warp columns and
+  // stores the mean.
+  auto poolFragments = [&](Element element, Value j0) {
+    gpu::BarrierOp::create(b);
+    Value warpCol = k.div(warpN, 32);
+    for (int64_t mi = 0; mi < 2; ++mi)
+      for (int64_t i = 0; i < 2; ++i) {
+        Value row = fragRow(mi, i);
+        Value o = k.add(o0, row);
+        Value bo = k.maskedLoad(k.lt(o, s.oc), bias, {o});
+        Value sum = k.f(0.0f);
+        for (int64_t ni = 0; ni < 4; ++ni)
+          for (int64_t jj = 0; jj < 2; ++jj)
+            sum = k.fadd(sum,
+                         k.activate(k.fadd(element(mi, ni, i, jj), bo), act));
+        for (int64_t offset : {1, 2}) // the 4 lanes t of a row
+          sum = k.fadd(sum, gpu::ShuffleOp::create(b, sum, offset, 32,
+                                                   gpu::ShuffleMode::XOR)
+                                .getShuffleResult());
+        k.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t, k.c(0)),
+                 [&] {
+                   k.store(sum, rowSums, {warpCol, row});
+                 });
+      }
+    gpu::BarrierOp::create(b);
+    const int64_t images = tn / p, warpsPerImage = p / 32;
+    const int64_t total = tm * images;
+    Value img0 = k.div(j0, p);
+    for (int64_t base = 0; base < total; base += threads) {
+      Value e = k.add(tid, base);
+      Value row = k.rem(e, tm), q = k.div(e, tm);
+      Value o = k.add(o0, row), img = k.add(img0, q);
+      Value ok = k.both(k.lt(o, s.oc), k.lt(img, s.n));
+      if (base + threads > total)
+        ok = k.both(ok, k.lt(e, total));
+      k.ifThen(ok, [&] {
+        Value sum = k.f(0.0f);
+        for (int64_t w = 0; w < warpsPerImage; ++w)
+          sum = k.fadd(
+              sum, k.load(rowSums, {k.add(k.mul(q, warpsPerImage), w), row}));
+        k.write(k.fmul(sum, k.f(1.0f / float(p))), out, {img, o});
+      });
+    }
+  };
   // The whole epilogue of the tile at column j0. With K-sharing warps, warps
   // 1..wk-1 leave their partial tiles in shared memory and warp 0 of each
   // output tile adds them as it reads its fragments.
@@ -1580,6 +1643,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     auto fragments = [&](Element element) {
       if (stageOutput)
         stageFragments(element);
+      else if (plan.poolsInBlock)
+        poolFragments(element, j0);
       else
         atomicFragments(element, j0);
     };

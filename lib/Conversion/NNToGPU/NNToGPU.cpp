@@ -326,8 +326,9 @@ Type GraphLowering::weightType(Operation *op, Value operand) {
 /// Decides how each activation is stored and in which element types each
 /// weight is packed (weightType). fp32 and tf32 store activations as f32.
 /// f16 and bf16 store a kernel's output in their 16-bit type unless several
-/// blocks accumulate into it (pooled and split-K GEMM epilogues add
-/// atomically, in f32) or it is the graph's output (the host ABI is f32).
+/// blocks accumulate into it (split-K and most pooled GEMM epilogues add
+/// atomically, in f32), it is pooled (the means stay f32 for the linear
+/// layer after them) or it is the graph's output (the host ABI is f32).
 void GraphLowering::planStorage() {
   Type f32 = builder.getF32Type();
   FloatType half = halfType(builder.getContext(), precision);
@@ -341,9 +342,10 @@ void GraphLowering::planStorage() {
       ConvShape s = ConvShape::get(conv);
       result = half ? Type(half) : f32;
       if (half && conv.isOneByOne() &&
-          planMmaGemm(s, conv.getActivation(), conv.getPooled(), precision,
-                      tuning, storageType.lookup(conv.getInput()) == half)
-              .accumulates)
+          (conv.getPooled() ||
+           planMmaGemm(s, conv.getActivation(), /*pooled=*/false, precision,
+                       tuning, storageType.lookup(conv.getInput()) == half)
+               .accumulates))
         result = f32;
     } else if (isa<nn::FusedExpandDepthwiseOp, nn::FusedMBConvOp>(op)) {
       result = half ? Type(half) : f32;
