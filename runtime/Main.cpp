@@ -181,12 +181,13 @@ public:
       forward();
       CUgraph graph;
       check(cuStreamEndCapture(stream, &graph), "cuStreamEndCapture");
+      size_t count = 0;
+      check(cuGraphGetNodes(graph, nullptr, &count), "cuGraphGetNodes");
+      std::vector<CUgraphNode> nodes(count);
+      check(cuGraphGetNodes(graph, nodes.data(), &count), "cuGraphGetNodes");
+      kernelCount = count;
       if (window.num_bytes) {
-        size_t count = 0;
-        check(cuGraphGetNodes(graph, nullptr, &count), "cuGraphGetNodes");
-        std::vector<CUgraphNode> all(count);
-        check(cuGraphGetNodes(graph, all.data(), &count), "cuGraphGetNodes");
-        for (CUgraphNode node : all) {
+        for (CUgraphNode node : nodes) {
           CUgraphNodeType type;
           check(cuGraphNodeGetType(node, &type), "cuGraphNodeGetType");
           if (type != CU_GRAPH_NODE_TYPE_KERNEL)
@@ -201,9 +202,6 @@ public:
       }
       CUgraphExec exec;
       check(cuGraphInstantiate(&exec, graph, 0), "cuGraphInstantiate");
-      size_t nodes = 0;
-      check(cuGraphGetNodes(graph, nullptr, &nodes), "cuGraphGetNodes");
-      kernelCount = nodes;
       cuGraphDestroy(graph);
       graphs.push_back({key, exec});
       it = std::prev(graphs.end());
@@ -219,6 +217,13 @@ private:
   std::vector<std::pair<std::pair<CUdeviceptr, CUdeviceptr>, CUgraphExec>>
       graphs;
 };
+/// Whether the environment variable `name` is "0": the switch it names is
+/// off (see usage()).
+bool switchedOff(const char *name) {
+  const char *value = std::getenv(name);
+  return value && std::string(value) == "0";
+}
+
 /// The weights stay in L2 from one forward pass to the next: an access
 /// policy window over their buffer marks them persisting (up to the device's
 /// persisting limit), so that the activations streaming through L2 do not
@@ -300,10 +305,8 @@ int main(int argc, char **argv) {
   runtime::setExecutionStream(stream);
   // Kernels that wait on griddepcontrol may be launched before the previous
   // one ends; others must not be.
-  const char *dependentEnv = std::getenv("PTXNET_DEPENDENT_LAUNCH");
-  runtime::setDependentLaunch(
-      info.dependentLaunch &&
-      !(dependentEnv && std::string(dependentEnv) == "0"));
+  runtime::setDependentLaunch(info.dependentLaunch &&
+                              !switchedOff("PTXNET_DEPENDENT_LAUNCH"));
 
   CUdeviceptr in, out, ws, wts;
   check(cuMemAlloc(&in, inElems * 4), "cuMemAlloc(input)");
@@ -318,8 +321,7 @@ int main(int argc, char **argv) {
   check(cuMemsetD32(out, 0xFFFFFFFFu, outElems), "cuMemsetD32(output)");
 
   Runner runner(stream, opt.useGraph);
-  const char *l2Env = std::getenv("PTXNET_L2_PERSIST");
-  if (!(l2Env && std::string(l2Env) == "0"))
+  if (!switchedOff("PTXNET_L2_PERSIST"))
     runner.window = keepInL2(stream, device, wts, info.weightBytes);
   runner.run(in, out, ws, wts);
   check(cuStreamSynchronize(stream), "cuStreamSynchronize");

@@ -1531,6 +1531,23 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   // == 0) is summed over them in registers and shuffles first: one atomic
   // per row and warp instead of 32.
   const bool warpPool = pooled && p % 32 == 0;
+  // Row (mi, i) of a warp's fragments, output o, summed over the warp's 32
+  // columns after bias (zero where !oOk) and activation: 8 values per lane,
+  // then two shuffles over the 4 lanes t of the row. Every lane takes part;
+  // the sum is whole in lane t == 0.
+  auto warpRowSum = [&](Element element, int64_t mi, int64_t i, Value o,
+                        Value oOk) {
+    Value bo = k.maskedLoad(oOk, bias, {o});
+    Value sum = k.f(0.0f);
+    for (int64_t ni = 0; ni < 4; ++ni)
+      for (int64_t jj = 0; jj < 2; ++jj)
+        sum = k.fadd(sum, k.activate(k.fadd(element(mi, ni, i, jj), bo), act));
+    for (int64_t offset : {1, 2})
+      sum = k.fadd(
+          sum, gpu::ShuffleOp::create(b, sum, offset, 32, gpu::ShuffleMode::XOR)
+                   .getShuffleResult());
+    return sum;
+  };
   auto atomicFragments = [&](Element element, Value j0) {
     struct Column {
       Value ok, img, px;
@@ -1549,18 +1566,9 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       for (int64_t i = 0; i < 2; ++i) {
         Value o = k.add(o0, fragRow(mi, i));
         if (warpPool) {
-          // Every lane takes part in the shuffles; rows past O add nothing.
+          // Rows past O add nothing.
           Value oOk = k.lt(o, s.oc);
-          Value bo = k.maskedLoad(oOk, bias, {o});
-          Value sum = k.f(0.0f);
-          for (int64_t ni = 0; ni < 4; ++ni)
-            for (int64_t jj = 0; jj < 2; ++jj)
-              sum = k.fadd(sum, k.activate(k.fadd(element(mi, ni, i, jj), bo),
-                                           act));
-          for (int64_t offset : {1, 2}) // the 4 lanes t of a row
-            sum = k.fadd(sum, gpu::ShuffleOp::create(b, sum, offset, 32,
-                                                     gpu::ShuffleMode::XOR)
-                                  .getShuffleResult());
+          Value sum = warpRowSum(element, mi, i, o, oOk);
           Value lead = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t,
                                              k.c(0));
           k.ifThen(k.both(k.both(lead, oOk), columns[0].ok), [&] {
@@ -1586,7 +1594,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       }
   };
   // Pooled within the block (plan.poolsInBlock, one warp deep): each warp
-  // sums its 32 columns of every row as above, into the row sums (once all
+  // sums its 32 columns of every row (warpRowSum) into the row sums (once all
   // warps are done with the ring the sums may alias); then thread e adds row
   // e % tm of the tile's image e / tm over that image's warp columns and
   // stores the mean.
@@ -1597,16 +1605,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       for (int64_t i = 0; i < 2; ++i) {
         Value row = fragRow(mi, i);
         Value o = k.add(o0, row);
-        Value bo = k.maskedLoad(k.lt(o, s.oc), bias, {o});
-        Value sum = k.f(0.0f);
-        for (int64_t ni = 0; ni < 4; ++ni)
-          for (int64_t jj = 0; jj < 2; ++jj)
-            sum = k.fadd(sum,
-                         k.activate(k.fadd(element(mi, ni, i, jj), bo), act));
-        for (int64_t offset : {1, 2}) // the 4 lanes t of a row
-          sum = k.fadd(sum, gpu::ShuffleOp::create(b, sum, offset, 32,
-                                                   gpu::ShuffleMode::XOR)
-                                .getShuffleResult());
+        Value sum = warpRowSum(element, mi, i, o, k.lt(o, s.oc));
         k.ifThen(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, t, k.c(0)),
                  [&] {
                    k.store(sum, rowSums, {warpCol, row});
