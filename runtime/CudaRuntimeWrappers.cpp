@@ -163,6 +163,13 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
   CUlaunchAttribute attribute{};
   attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
   attribute.value.programmaticStreamSerializationAllowed = 1;
+  // Dynamic shared memory beyond the static 48 KB must be opted into per
+  // function (the GEMMs' deep cp.async rings, gemm-async-shared-kb).
+  if (smem > 48 * 1024)
+    runtime::check(
+        cuFuncSetAttribute(
+            function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
+        "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
   CUlaunchConfig config{};
   config.gridDimX = gridX;
   config.gridDimY = gridY;

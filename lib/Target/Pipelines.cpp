@@ -54,6 +54,8 @@ void ptxnet::buildGPUToBinaryPipeline(OpPassManager &pm,
   kernels.addPass(ptxnet::createConvertNVGPUToNVVMIndexed(
       {/*indexBitwidth=*/nvvm.indexBitwidth}));
   kernels.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+  // The GEMMs' deep cp.async rings live in dynamic shared memory.
+  kernels.addPass(ptxnet::createExternDynamicSharedMemory());
   kernels.addPass(createConvertNVVMToLLVMPass()); // nvvm.inline_ptx -> asm
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());

@@ -189,6 +189,11 @@ static const TuningFlag kTuningFlags[] = {
     {"gemm-async-blocks-per-sm",
      "--gemm-blocks-per-sm for the GEMMs on the cp.async ring",
      &ConvertNNToGPUOptions::gemmAsyncBlocksPerSM, 1},
+    {"gemm-async-shared-kb",
+     "KB of shared memory the cp.async ring of a GEMM may take, 48 to 99 "
+     "(sm_89) or 227 (sm_90), dynamic shared memory above 48; 0 picks 99 "
+     "at batch 1 and 48 otherwise",
+     &ConvertNNToGPUOptions::gemmAsyncSharedKB, 0},
     {"gemm-single-slice-k",
      "f16/bf16 tensor-core GEMMs over at most this many input channels "
      "stage all of K at once and loop over column tiles; 0: never",
@@ -282,6 +287,16 @@ int main(int argc, char **argv) {
                    << (flag.min > 0 ? " must be positive"
                                     : " must not be negative")
                    << ", got " << *option << "\n";
+      return 1;
+    }
+  // A block's shared memory is bounded by the chip (opt-in sizes).
+  const int64_t maxSharedKB = chip == "sm_89" ? 99 : 227;
+  for (auto [flag, option] : llvm::zip_equal(kTuningFlags, tuningOptions))
+    if (StringRef(flag.name) == "gemm-async-shared-kb" &&
+        *option > maxSharedKB) {
+      llvm::errs() << "error: --gemm-async-shared-kb " << *option
+                   << " exceeds the " << maxSharedKB << " KB that " << chip
+                   << " allows a block\n";
       return 1;
     }
 

@@ -979,10 +979,10 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 // rows padded by 8 halves so the 8 rows of each ldmatrix phase hit distinct
 // 16-byte bank groups. planMmaGemm picks the block shape, K sharing,
 // split-K and column tiles per block for each layer.
-MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
-                                         bool pooled, Precision precision,
-                                         const GemmTuning &tuning,
-                                         bool halfInput) {
+static MmaGemmPlan planMmaGemmWithin(const ConvShape &s, Activation act,
+                                     bool pooled, Precision precision,
+                                     const GemmTuning &tuning, bool halfInput,
+                                     int64_t ringBudget) {
   const int64_t cols = s.n * s.h * s.w, p = s.h * s.w;
   const bool half = isHalf(precision);
   // Deep layers whose operands can go to shared memory as they are (16-bit
@@ -992,6 +992,9 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   // (bench/RESULTS.md), hence their own blocks-per-SM target.
   const bool ring = half && halfInput && tuning.asyncStages > 1 &&
                     s.c >= tuning.asyncMinK && s.c % 8 == 0 && p % 2 == 0;
+  // Every tile but the ring's lives in static shared memory (48 KB); the
+  // ring may take more, as dynamic shared memory (gemm-async-shared-kb).
+  const int64_t budget = ring ? ringBudget : kStaticSharedBytes;
   const int64_t targetBlocks =
       (ring ? tuning.asyncBlocksPerSM : tuning.blocksPerSM) * tuning.sms;
   MmaGemmPlan plan{};
@@ -1023,7 +1026,7 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   int64_t warps = tiles * plan.wm * plan.wn;
   // The shared memory of a shape, counted for the largest case (A double
   // buffered unless staged once, a float32 output tile), must stay within
-  // the 48 KB of static shared memory.
+  // the budget.
   const int64_t operandBytes = half ? 2 : 4;
   auto sharedBytes = [&](int64_t wk, int64_t warpK, int64_t buffersA = 2) {
     int64_t tm = plan.tileRows(), tn = plan.tileCols(), slice = warpK * wk;
@@ -1054,14 +1057,13 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
       s.c % 8 == 0) {
     const int64_t threads = 32 * plan.wm * plan.wn;
     if ((plan.tileRows() * (wholeK / 8)) % threads == 0 &&
-        sharedBytes(1, wholeK, columnTilesPerBlock() > 1 ? 1 : 2) <=
-            48 * 1024)
+        sharedBytes(1, wholeK, columnTilesPerBlock() > 1 ? 1 : 2) <= budget)
       warpSlice = wholeK;
   }
   plan.wk = 1;
   while (plan.wk < 4 && 2 * warps * plan.wk <= targetWarps &&
          s.c >= 2 * plan.wk * warpSlice &&
-         sharedBytes(2 * plan.wk, warpSlice) <= 48 * 1024)
+         sharedBytes(2 * plan.wk, warpSlice) <= budget)
     plan.wk *= 2;
   warps *= plan.wk;
   // Deep layers run many serial iterations of the K loop, each staging a
@@ -1075,7 +1077,7 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
          s.c >= 2 * plan.wk * 2 * warpSlice &&
          (s.h * s.w) % (16 / operandBytes) == 0 &&
          2 * warpSlice <= 64 * plan.wm &&
-         sharedBytes(plan.wk, 2 * warpSlice) <= 48 * 1024)
+         sharedBytes(plan.wk, 2 * warpSlice) <= budget)
     warpSlice *= 2;
   plan.kSlice = warpSlice * plan.wk;
   // Then, still short, K is split over blocks that add their partial sums
@@ -1099,7 +1101,7 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
   plan.tilesPerBlock = 1;
   if (!plan.accumulates && plan.wk == 1 && s.c <= plan.kSlice)
     plan.tilesPerBlock = columnTilesPerBlock();
-  // The ring: as many slices as 48 KB hold (at least 2), each an A slice
+  // The ring: as many slices as the budget holds (at least 2), each an A slice
   // (rows padded by 8 halves) and a B slice (likewise); the epilogue's tiles
   // alias it (counted here with a float32 output tile), and B goes in pieces
   // of 8, 4 or 2 pixels, whole pieces per thread.
@@ -1117,7 +1119,7 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
     const int64_t stageBytes = 2 * (tm * (kK + 8) + kK * (tn + 8));
     const int64_t epilogueBytes = plan.wk * tm * (tn + 4) * 4;
     auto fits = [&](int64_t stages) {
-      return std::max(stages * stageBytes, epilogueBytes) <= 48 * 1024;
+      return std::max(stages * stageBytes, epilogueBytes) <= budget;
     };
     plan.stages = tuning.asyncStages;
     while (plan.stages > 2 && !fits(plan.stages))
@@ -1125,6 +1127,20 @@ MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
     if (!fits(plan.stages))
       plan.stages = 1;
   }
+  return plan;
+}
+
+MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
+                                         bool pooled, Precision precision,
+                                         const GemmTuning &tuning,
+                                         bool halfInput) {
+  MmaGemmPlan plan = planMmaGemmWithin(s, act, pooled, precision, tuning,
+                                       halfInput, tuning.asyncSharedBytes);
+  // Only the ring goes to dynamic shared memory: a layer planned for it
+  // that ends up without one is planned again within static memory.
+  if (plan.stages == 1 && tuning.asyncSharedBytes > kStaticSharedBytes)
+    plan = planMmaGemmWithin(s, act, pooled, precision, tuning, halfInput,
+                             kStaticSharedBytes);
   return plan;
 }
 
@@ -1200,10 +1216,14 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       std::max(tileCBytes + (wk - 1) * tm * (tn + 4) * 4, rowSumBytes);
   const int64_t ringBytes =
       std::max(stages * (stageBytesA + stageBytesB), epilogueBytes);
+  // A ring larger than static shared memory allows is dynamic shared memory
+  // (planned within gemm-async-shared-kb).
+  const bool dynamicRing = asyncB && ringBytes > kStaticSharedBytes;
   SmallVector<Type> workgroup;
   if (asyncB) {
-    workgroup.push_back(
-        workgroupMemref(ctx, {ringBytes}, IntegerType::get(ctx, 8)));
+    if (!dynamicRing)
+      workgroup.push_back(
+          workgroupMemref(ctx, {ringBytes}, IntegerType::get(ctx, 8)));
   } else {
     // A is double-buffered for a K loop, staged once for column tiles.
     const int64_t buffersA = asyncA && plan.tilesPerBlock == 1 ? 2 : 1;
@@ -1226,7 +1246,12 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
   Value in = g.in, filter = g.filter, bias = g.bias, out = g.out;
   Value tileA, tileB, tileC, partials, rowSums;
   if (asyncB) {
-    Value ring = func.getWorkgroupAttributions()[0];
+    Value ring = dynamicRing
+                     ? gpu::DynamicSharedMemoryOp::create(
+                           b, workgroupMemref(ctx, {ShapedType::kDynamic},
+                                              IntegerType::get(ctx, 8)))
+                           .getResult()
+                     : Value(func.getWorkgroupAttributions()[0]);
     auto view = [&](int64_t offset, MemRefType type) -> Value {
       return memref::ViewOp::create(b, type, ring, k.c(offset), ValueRange{});
     };
@@ -1686,6 +1711,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
                        ceilDiv(s.oc, tm), splitK},
                       {threads, 1, 1}};
   launch.accumulatesOutput = plan.accumulates;
+  if (dynamicRing)
+    launch.dynamicSharedBytes = ringBytes;
 
   if (plan.tilesPerBlock > 1) {
     // One slice holds all of K: A is staged once, and each iteration

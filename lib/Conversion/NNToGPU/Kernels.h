@@ -33,6 +33,9 @@ struct KernelLaunch {
   /// The kernel accumulates into its output (atomically): the launcher must
   /// zero the output first.
   bool accumulatesOutput = false;
+  /// Bytes of dynamic shared memory (gpu.dynamic_shared_memory) to launch
+  /// with; above kStaticSharedBytes the runtime raises the kernel's limit.
+  int64_t dynamicSharedBytes = 0;
 };
 
 /// Shape facts of one convolution, shared by the generators.
@@ -65,8 +68,13 @@ struct GemmTuning {
   int64_t asyncMinK;        // the ring only from this many input channels on
   int64_t asyncBlocksPerSM; // blocksPerSM of the layers on the ring
   int64_t singleSliceK;     // f16/bf16 K up to this many channels: one slice
-  int64_t sms = 132;       // an H100's
+  int64_t asyncSharedBytes; // the ring's shared memory per block (above
+                            // kStaticSharedBytes: dynamic shared memory)
+  int64_t sms = 132;        // an H100's
 };
+
+/// Static shared memory per block (more must be dynamic and opted into).
+constexpr int64_t kStaticSharedBytes = 48 * 1024;
 
 class KernelEmitter {
 public:

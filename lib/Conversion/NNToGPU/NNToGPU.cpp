@@ -561,10 +561,13 @@ void GraphLowering::launch(const KernelLaunch &kernel, ValueRange args,
         arith::ConstantIndexOp::create(builder, loc, xyz[2])};
   };
   auto tokenType = gpu::AsyncTokenType::get(builder.getContext());
-  auto op = gpu::LaunchFuncOp::create(builder, loc, kernel.func,
-                                      dim(kernel.grid), dim(kernel.block),
-                                      /*dynamicSharedMemorySize=*/Value(), args,
-                                      tokenType, ValueRange{token});
+  Value dynamicShared;
+  if (kernel.dynamicSharedBytes)
+    dynamicShared = arith::ConstantIntOp::create(
+        builder, loc, builder.getI32Type(), kernel.dynamicSharedBytes);
+  auto op = gpu::LaunchFuncOp::create(
+      builder, loc, kernel.func, dim(kernel.grid), dim(kernel.block),
+      dynamicShared, args, tokenType, ValueRange{token});
   // Tell the NVVM backend the block size: it bounds registers and lets
   // thread-id ranges fold.
   gpu::GPUFuncOp func = kernel.func;
@@ -928,14 +931,28 @@ void ConvertNNToGPUPass::runOnOperation() {
                                "not negative");
     return signalPassFailure();
   }
+  if (gemmAsyncSharedKB != 0 &&
+      (gemmAsyncSharedKB < 48 || gemmAsyncSharedKB > 227)) {
+    emitError(module.getLoc(), "gemm-async-shared-kb must be 0 or within 48 "
+                               "and 227 (KB of shared memory per block), got ")
+        << int64_t(gemmAsyncSharedKB);
+    return signalPassFailure();
+  }
   // A single image gives every GEMM few columns: larger tiles (one block per
   // SM) then beat more blocks.
   int64_t blocksPerSM = gemmBlocksPerSM;
   if (blocksPerSM == 0)
     blocksPerSM = graphs.front().getBatchSize() == 1 ? 1 : 2;
-  GemmTuning tuning{blocksPerSM,          gemmWarpsPerSM,  gemmTileBlocksPerSM,
-                    gemmWarpKSteps,       gemmAsyncStages, gemmAsyncMinK,
-                    gemmAsyncBlocksPerSM, gemmSingleSliceK};
+  // At batch 1 the pooled head's ring (K shared by 4 warps) holds 4 slices
+  // in 99 KB instead of 2 in 48; at batch 10 the room let 2 warps share the
+  // head's K, and it measured slower (bench/RESULTS.md).
+  int64_t ringSharedKB = gemmAsyncSharedKB;
+  if (ringSharedKB == 0)
+    ringSharedKB = graphs.front().getBatchSize() == 1 ? 99 : 48;
+  GemmTuning tuning{
+      blocksPerSM,          gemmWarpsPerSM,   gemmTileBlocksPerSM,
+      gemmWarpKSteps,       gemmAsyncStages,  gemmAsyncMinK,
+      gemmAsyncBlocksPerSM, gemmSingleSliceK, ringSharedKB * 1024};
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
                          dependentLaunch, tuning, linearMmaMinBatch,
                          linearFragments, denseConvMma, padPlanes);
