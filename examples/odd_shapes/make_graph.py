@@ -58,6 +58,13 @@ with a ReLU over the f32 input (batch 3), whose 896 K chunks give each of
 the fragment kernel's 20 warps 45 rounds: a loop over groups of 4 rounds,
 then the last, partial round.
 
+With `--graph gemmdw`, DIR/gemmdw.mlir: expand + depthwise pairs on maps of
+at most 64 pixels that run as one tensor-core GEMM with the depthwise in
+its epilogue (compile with `--compose-pointwise off --fuse-gemm-depthwise
+64`): from the f32 input on 8x8 (one image a column tile), stride 2 from
+8x8 onto 4x4, and stride 2 from 4x4 (four images a tile, the last tile
+half full at batch 6).
+
 With `--graph pooled`, DIR/pooled.mlir: a pooled head (16 -> 1280 with a
 ReLU over 4x8 maps) at batch 64, whose 64-column tiles hold two whole
 images each: the means are summed within the block and stored once
@@ -91,17 +98,18 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--graph",
                     choices=["odd", "ring", "dense", "fused", "planes", "mbconv",
-                             "linear", "widelinear", "pooled"],
+                             "linear", "widelinear", "pooled", "gemmdw"],
                     default="odd")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     name = args.graph
-    batch = {"linear": 11, "pooled": 64}.get(name, 3)
+    batch = {"linear": 11, "pooled": 64, "gemmdw": 6}.get(name, 3)
     in_shape = {"odd": (3, 5, 17, 19), "ring": (3, 70, 12, 14),
                 "dense": (3, 2, 20, 36),
                 "fused": (3, 16, 24, 40), "planes": (3, 16, 12, 20),
                 "mbconv": (3, 24, 9, 11), "linear": (11, 8, 8, 7),
-                "widelinear": (3, 28672), "pooled": (64, 16, 4, 8)}[name]
+                "widelinear": (3, 28672), "pooled": (64, 16, 4, 8),
+                "gemmdw": (6, 40, 8, 8)}[name]
     lines = [f"nn.graph @{name}(%x: {tensor(*in_shape)}) -> {tensor(batch, 10)} {{"]
     value, shape, count = "%x", in_shape, 0
 
@@ -194,6 +202,15 @@ def main():
         conv(1280, 1, 1, 0, 1, "relu", pooled=True)  # 32 pixels an image
     elif name == "widelinear":
         linear(16, "relu")                 # K = 28672: 896 chunks
+    elif name == "gemmdw":
+        conv(96, 1, 1, 0, 1, "relu6")      # from the f32 input, 8x8
+        conv(96, 3, 1, 1, 96, "relu6")     # one image a 64-column tile
+        conv(48, 1, 1, 0, 1, "none")
+        conv(136, 1, 1, 0, 1, "relu6")     # K = 48: one slice
+        conv(136, 3, 2, 1, 136, "relu6")   # stride 2 onto 4x4
+        conv(72, 1, 1, 0, 1, "relu6")
+        conv(72, 3, 2, 1, 72, "relu6")     # 4 images a tile, 2 in the last
+        conv(64, 1, 1, 0, 1, "relu", pooled=True)
     else:
         conv(136, 1, 1, 0, 1, "relu6")     # from the f32 input: registers
         conv(136, 3, 1, 1, 136, "relu6")   # f16 activations from here on

@@ -2,6 +2,7 @@
 // RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-fuse-expand-depthwise{max-expand-channels=8}))' | FileCheck %s --check-prefix=DEEP
 // RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-fuse-expand-depthwise{min-hidden-per-image=6144}))' | FileCheck %s --check-prefix=BIG
 // RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-fuse-expand-depthwise{min-hidden-per-image=6145}))' | FileCheck %s --check-prefix=SMALL
+// RUN: ptxnet-opt %s -split-input-file --pass-pipeline='builtin.module(nn.graph(nn-fuse-expand-depthwise{whole-image-pixels=64}))' | FileCheck %s --check-prefix=WHOLE
 
 // An MBConv expand + depthwise pair becomes one op.
 // CHECK-LABEL: nn.graph @mbconv
@@ -55,4 +56,37 @@ nn.graph @dense_after_expand(%x: tensor<1x4x8x8xf32>) -> tensor<1x8x8x8xf32> {
   %h = nn.fused_conv2d %x, %we, %b strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<1x4x8x8xf32>, tensor<8x4x1x1xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
   %y = nn.fused_conv2d %h, %w, %b strides = [1, 1] padding = [1, 1, 1, 1] groups = 1 activation = relu6 : tensor<1x8x8x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32> -> tensor<1x8x8x8xf32>
   nn.output %y : tensor<1x8x8x8xf32>
+}
+
+// -----
+
+// whole-image-pixels: an expand of any depth fuses over a map of at most 64
+// pixels that divide 64 (8x8, 672 input channels, far past
+// max-expand-channels), not over 15x15 (225 pixels).
+// WHOLE-LABEL: nn.graph @deep8x8
+// WHOLE: nn.fused_expand_depthwise {{.*}} : tensor<10x672x8x8xf32>, tensor<1152x672x1x1xf32>, tensor<1152x1x3x3xf32>, tensor<1152xf32> -> tensor<10x1152x8x8xf32>
+// WHOLE-NOT: nn.fused_conv2d
+// CHECK-LABEL: nn.graph @deep8x8
+// CHECK-COUNT-2: nn.fused_conv2d
+nn.graph @deep8x8(%x: tensor<10x672x8x8xf32>) -> tensor<10x1152x8x8xf32> {
+  %we = nn.weight "e" : tensor<1152x672x1x1xf32>
+  %be = nn.weight "be" : tensor<1152xf32>
+  %wd = nn.weight "d" : tensor<1152x1x3x3xf32>
+  %h = nn.fused_conv2d %x, %we, %be strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<10x672x8x8xf32>, tensor<1152x672x1x1xf32>, tensor<1152xf32> -> tensor<10x1152x8x8xf32>
+  %y = nn.fused_conv2d %h, %wd, %be strides = [1, 1] padding = [1, 1, 1, 1] groups = 1152 activation = relu6 : tensor<10x1152x8x8xf32>, tensor<1152x1x3x3xf32>, tensor<1152xf32> -> tensor<10x1152x8x8xf32>
+  nn.output %y : tensor<10x1152x8x8xf32>
+}
+
+// -----
+
+// WHOLE-LABEL: nn.graph @deep15x15
+// WHOLE-COUNT-2: nn.fused_conv2d
+// WHOLE-NOT: nn.fused_expand_depthwise
+nn.graph @deep15x15(%x: tensor<2x480x15x15xf32>) -> tensor<2x672x8x8xf32> {
+  %we = nn.weight "e" : tensor<672x480x1x1xf32>
+  %be = nn.weight "be" : tensor<672xf32>
+  %wd = nn.weight "d" : tensor<672x1x3x3xf32>
+  %h = nn.fused_conv2d %x, %we, %be strides = [1, 1] padding = [0, 0, 0, 0] groups = 1 activation = relu6 : tensor<2x480x15x15xf32>, tensor<672x480x1x1xf32>, tensor<672xf32> -> tensor<2x672x15x15xf32>
+  %y = nn.fused_conv2d %h, %wd, %be strides = [2, 2] padding = [1, 1, 1, 1] groups = 672 activation = relu6 : tensor<2x672x15x15xf32>, tensor<672x1x3x3xf32>, tensor<672xf32> -> tensor<2x672x8x8xf32>
+  nn.output %y : tensor<2x672x8x8xf32>
 }

@@ -836,6 +836,27 @@ static SmallVector<Type> gemmArguments(MLIRContext *ctx, const ConvShape &s,
           out};
 }
 
+/// The arguments of the expand + depthwise kernels (see Kernels.h), and of
+/// a GEMM with a depthwise epilogue; the expand filter is f32, f16 or bf16.
+static SmallVector<Type>
+expandDepthwiseArguments(MLIRContext *ctx, const ConvShape &s, int64_t cin,
+                         const Elements &types, Type expandFilter) {
+  int64_t hid = s.c;
+  return {MemRefType::get({s.n, cin, s.h, s.w}, types.in),
+          MemRefType::get({hid, cin}, expandFilter),
+          f32Memref(ctx, {hid}),
+          f32Memref(ctx, {hid, 1, s.kh, s.kw}),
+          f32Memref(ctx, {hid}),
+          MemRefType::get({s.n, hid, s.oh, s.ow}, types.out)};
+}
+
+/// expandDepthwiseArguments' values in a kernel: input, expand filter and
+/// bias, depthwise filter and bias, output.
+static std::array<Value, 6> expandDepthwiseOperands(gpu::GPUFuncOp func) {
+  return {func.getArgument(0), func.getArgument(1), func.getArgument(2),
+          func.getArgument(3), func.getArgument(4), func.getArgument(5)};
+}
+
 namespace {
 /// A GEMM kernel's arguments, in gemmArguments' order.
 struct GemmOperands {
@@ -982,7 +1003,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemm(StringRef name,
 static MmaGemmPlan planMmaGemmWithin(const ConvShape &s, Activation act,
                                      bool pooled, Precision precision,
                                      const GemmTuning &tuning, bool halfInput,
-                                     int64_t ringBudget) {
+                                     int64_t ringBudget, bool wholeImages) {
   const int64_t cols = s.n * s.h * s.w, p = s.h * s.w;
   const bool half = isHalf(precision);
   // Deep layers whose operands can go to shared memory as they are (16-bit
@@ -1000,11 +1021,21 @@ static MmaGemmPlan planMmaGemmWithin(const ConvShape &s, Activation act,
   MmaGemmPlan plan{};
   plan.wm = plan.wn = 1;
   // Largest tile first; the first one that still gives targetBlocks wins.
+  // With wholeImages, only tiles whose columns hold whole images (for a
+  // depthwise epilogue), the largest of them if none gives targetBlocks.
   static const std::pair<int64_t, int64_t> options[] = {
       {2, 2}, {1, 4}, {2, 1}, {1, 2}, {1, 1}};
+  bool chosen = false;
   for (auto [wm, wn] : options) {
     if (wm == 2 && s.oc <= 32)
       continue;
+    if (wholeImages && (32 * wn) % p != 0)
+      continue;
+    if (wholeImages && !chosen) {
+      plan.wm = wm;
+      plan.wn = wn;
+      chosen = true;
+    }
     if (ceilDiv(s.oc, 32 * wm) * ceilDiv(cols, 32 * wn) >= targetBlocks) {
       plan.wm = wm;
       plan.wn = wn;
@@ -1099,7 +1130,7 @@ static MmaGemmPlan planMmaGemmWithin(const ConvShape &s, Activation act,
   // Shallow layers (all of K in one slice) run through several column tiles
   // per block.
   plan.tilesPerBlock = 1;
-  if (!plan.accumulates && plan.wk == 1 && s.c <= plan.kSlice)
+  if (!plan.accumulates && plan.wk == 1 && s.c <= plan.kSlice && !wholeImages)
     plan.tilesPerBlock = columnTilesPerBlock();
   // The ring: as many slices as the budget holds (at least 2), each an A slice
   // (rows padded by 8 halves) and a B slice (likewise); the epilogue's tiles
@@ -1133,28 +1164,35 @@ static MmaGemmPlan planMmaGemmWithin(const ConvShape &s, Activation act,
 MmaGemmPlan ptxnet::kernels::planMmaGemm(const ConvShape &s, Activation act,
                                          bool pooled, Precision precision,
                                          const GemmTuning &tuning,
-                                         bool halfInput) {
-  MmaGemmPlan plan = planMmaGemmWithin(s, act, pooled, precision, tuning,
-                                       halfInput, tuning.asyncSharedBytes);
+                                         bool halfInput, bool wholeImages) {
+  MmaGemmPlan plan =
+      planMmaGemmWithin(s, act, pooled, precision, tuning, halfInput,
+                        tuning.asyncSharedBytes, wholeImages);
   // Only the ring goes to dynamic shared memory: a layer planned for it
   // that ends up without one is planned again within static memory.
   if (plan.stages == 1 && tuning.asyncSharedBytes > kStaticSharedBytes)
     plan = planMmaGemmWithin(s, act, pooled, precision, tuning, halfInput,
-                             kStaticSharedBytes);
+                             kStaticSharedBytes, wholeImages);
   return plan;
 }
 
-KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
-                                                 const ConvShape &s,
-                                                 Activation act, bool pooled,
-                                                 Precision precision,
-                                                 const Elements &types) {
+bool ptxnet::kernels::depthwiseEpilogueFits(const ConvShape &pointwise) {
+  const int64_t p = pointwise.h * pointwise.w;
+  return p <= 64 && 64 % p == 0;
+}
+
+KernelLaunch KernelEmitter::emitPointwiseGemmMma(
+    StringRef name, const ConvShape &s, Activation act, bool pooled,
+    Precision precision, const Elements &types, const DepthwiseEpilogue *dw) {
   MLIRContext *ctx = module.getContext();
   // f16 and bf16 take the same path: 16-bit operands, m16n8k16, ldmatrix.
   const FloatType halfOperand = halfType(ctx, precision);
   const bool half = bool(halfOperand);
-  const MmaGemmPlan plan = planMmaGemm(s, act, pooled, precision, tuning,
-                                       half && types.in == halfOperand);
+  assert((!dw || (!pooled && depthwiseEpilogueFits(s))) &&
+         "a depthwise epilogue needs whole images in each column tile");
+  const MmaGemmPlan plan =
+      planMmaGemm(s, act, pooled, precision, tuning,
+                  half && types.in == halfOperand, /*wholeImages=*/dw);
   const int64_t p = s.h * s.w, cols = s.n * p;
   const int64_t wm = plan.wm, wn = plan.wn;
   const int64_t tm = plan.tileRows(), tn = plan.tileCols();
@@ -1237,13 +1275,27 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     if (plan.poolsInBlock)
       workgroup.push_back(workgroupMemref(ctx, {tn / 32, tm}));
   }
-  auto func = createKernel(name, gemmArguments(ctx, s, pooled, types),
-                           workgroup);
+  // With a depthwise epilogue: (input N x C x P, filter, bias, depthwise
+  // filter, depthwise bias, output N x O x OH x OW).
+  SmallVector<Type> arguments = gemmArguments(ctx, s, pooled, types);
+  if (dw) {
+    arguments.pop_back();
+    arguments.append({f32Memref(ctx, {s.oc, 1, dw->kh, dw->kw}),
+                      f32Memref(ctx, {s.oc}),
+                      MemRefType::get({s.n, s.oc, dw->oh, dw->ow}, types.out)});
+  }
+  auto func = createKernel(name, arguments, workgroup);
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
   GemmOperands g(func);
   Value in = g.in, filter = g.filter, bias = g.bias, out = g.out;
+  Value dwFilter, dwBias;
+  if (dw) {
+    dwFilter = func.getArgument(3);
+    dwBias = func.getArgument(4);
+    out = func.getArgument(5);
+  }
   Value tileA, tileB, tileC, partials, rowSums;
   if (asyncB) {
     Value ring = dynamicRing
@@ -1550,6 +1602,67 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
       });
     }
   };
+  // The epilogues of tiles that hold whole images (tn / p of them) visit
+  // each (tile row, image) whose output channel and image exist, `lanes`
+  // threads to a pair: body(lane, row, image in the tile, output, image).
+  using RowOfImage = llvm::function_ref<void(Value lane, Value row, Value q,
+                                             Value o, Value img)>;
+  auto forEachRowOfImage = [&](Value j0, int64_t lanes, RowOfImage body) {
+    const int64_t pairs = tm * (tn / p), perPass = threads / lanes;
+    Value img0 = k.div(j0, p), lane = k.rem(tid, lanes);
+    for (int64_t base = 0; base < pairs; base += perPass) {
+      Value e = k.add(k.div(tid, lanes), base);
+      Value row = k.rem(e, tm), q = k.div(e, tm);
+      Value o = k.add(o0, row), img = k.add(img0, q);
+      Value ok = k.both(k.lt(o, s.oc), k.lt(img, s.n));
+      if (base + perPass > pairs)
+        ok = k.both(ok, k.lt(e, pairs));
+      k.ifThen(ok, [&] { body(lane, row, q, o, img); });
+    }
+  };
+  // Depthwise epilogue: the staged tile holds whole images (tn / p of them,
+  // p = H x W), so each depthwise output of its channels is a sum over taps
+  // in one tile row. `lanes` threads share each (row, image): they load the
+  // row's bias and taps once and take every lanes-th output pixel.
+  auto depthwiseOut = [&](Value j0) {
+    const int64_t opx = dw->oh * dw->ow;
+    const int64_t lanes = std::max<int64_t>(1, threads / (tm * (tn / p)));
+    forEachRowOfImage(
+        j0, lanes, [&](Value lane, Value row, Value q, Value o, Value img) {
+          Value bo = k.read(dwBias, {o});
+          SmallVector<Value> taps;
+          for (int64_t ky = 0; ky < dw->kh; ++ky)
+            for (int64_t kx = 0; kx < dw->kw; ++kx)
+              taps.push_back(k.read(dwFilter, {o, k.c(0), k.c(ky), k.c(kx)}));
+          for (int64_t i = 0; i < ceilDiv(opx, lanes); ++i) {
+            Value px = k.add(lane, i * lanes);
+            auto body = [&] {
+              Value oy = k.div(px, dw->ow), ox = k.rem(px, dw->ow);
+              Value iy0 = k.sub(k.mul(oy, dw->sh), k.c(dw->pt));
+              Value ix0 = k.sub(k.mul(ox, dw->sw), k.c(dw->pl));
+              Value acc = bo;
+              for (int64_t ky = 0; ky < dw->kh; ++ky)
+                for (int64_t kx = 0; kx < dw->kw; ++kx) {
+                  Value iy = k.add(iy0, ky), ix = k.add(ix0, kx);
+                  Value inside = k.both(k.both(k.ge0(iy), k.lt(iy, s.h)),
+                                        k.both(k.ge0(ix), k.lt(ix, s.w)));
+                  Value col = k.add(k.mul(q, p), k.add(k.mul(iy, s.w), ix));
+                  Value v = k.convert(
+                      k.load(tileC, {row, k.sel(inside, col, k.c(0))}),
+                      b.getF32Type());
+                  acc = k.fma(acc, k.sel(inside, v, k.f(0.0f)),
+                              taps[ky * dw->kw + kx]);
+                }
+              k.write(k.convert(k.activate(acc, dw->act), types.out), out,
+                      {img, o, oy, ox});
+            };
+            if ((i + 1) * lanes > opx)
+              k.ifThen(k.lt(px, opx), body);
+            else
+              body();
+          }
+        });
+  };
   // Atomic epilogue (pooled or split K): the 8 columns of a thread are split
   // into (image, pixel) once. With split K only the first chunk adds the
   // bias. A pooled output whose warp columns (32) lie in one image (P % 32
@@ -1637,24 +1750,15 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
                  });
       }
     gpu::BarrierOp::create(b);
-    const int64_t images = tn / p, warpsPerImage = p / 32;
-    const int64_t total = tm * images;
-    Value img0 = k.div(j0, p);
-    for (int64_t base = 0; base < total; base += threads) {
-      Value e = k.add(tid, base);
-      Value row = k.rem(e, tm), q = k.div(e, tm);
-      Value o = k.add(o0, row), img = k.add(img0, q);
-      Value ok = k.both(k.lt(o, s.oc), k.lt(img, s.n));
-      if (base + threads > total)
-        ok = k.both(ok, k.lt(e, total));
-      k.ifThen(ok, [&] {
-        Value sum = k.f(0.0f);
-        for (int64_t w = 0; w < warpsPerImage; ++w)
-          sum = k.fadd(
-              sum, k.load(rowSums, {k.add(k.mul(q, warpsPerImage), w), row}));
-        k.write(k.fmul(sum, k.f(1.0f / float(p))), out, {img, o});
-      });
-    }
+    const int64_t warpsPerImage = p / 32;
+    forEachRowOfImage(
+        j0, 1, [&](Value, Value row, Value q, Value o, Value img) {
+          Value sum = k.f(0.0f);
+          for (int64_t w = 0; w < warpsPerImage; ++w)
+            sum = k.fadd(
+                sum, k.load(rowSums, {k.add(k.mul(q, warpsPerImage), w), row}));
+          k.write(k.fmul(sum, k.f(1.0f / float(p))), out, {img, o});
+        });
   };
   // The whole epilogue of the tile at column j0. With K-sharing warps, warps
   // 1..wk-1 leave their partial tiles in shared memory and warp 0 of each
@@ -1699,7 +1803,10 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
     }
     if (stageOutput) {
       gpu::BarrierOp::create(b);
-      copyOut(j0);
+      if (dw)
+        depthwiseOut(j0);
+      else
+        copyOut(j0);
     }
   };
 
@@ -1831,27 +1938,6 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(StringRef name,
 //===----------------------------------------------------------------------===//
 // Expand 1x1 + depthwise, fused
 //===----------------------------------------------------------------------===//
-
-/// The arguments of both expand + depthwise kernels (see Kernels.h); the
-/// expand filter is f32, f16 or bf16.
-static SmallVector<Type> expandDepthwiseArguments(MLIRContext *ctx,
-                                                  const ConvShape &s,
-                                                  int64_t cin,
-                                                  const Elements &types,
-                                                  Type expandFilter) {
-  int64_t hid = s.c;
-  return {MemRefType::get({s.n, cin, s.h, s.w}, types.in),
-          MemRefType::get({hid, cin}, expandFilter), f32Memref(ctx, {hid}),
-          f32Memref(ctx, {hid, 1, s.kh, s.kw}), f32Memref(ctx, {hid}),
-          MemRefType::get({s.n, hid, s.oh, s.ow}, types.out)};
-}
-
-/// expandDepthwiseArguments' values in a kernel: input, expand filter and
-/// bias, depthwise filter and bias, output.
-static std::array<Value, 6> expandDepthwiseOperands(gpu::GPUFuncOp func) {
-  return {func.getArgument(0), func.getArgument(1), func.getArgument(2),
-          func.getArgument(3), func.getArgument(4), func.getArgument(5)};
-}
 
 namespace {
 /// Where a fused block sits: its first hidden channel, image, output patch

@@ -76,6 +76,14 @@ struct GemmTuning {
 /// Static shared memory per block (more must be dynamic and opted into).
 constexpr int64_t kStaticSharedBytes = 48 * 1024;
 
+/// A depthwise convolution (nn.fused_expand_depthwise's) run in a 1x1 GEMM's
+/// epilogue over the shared output tile: filter taps, strides, top/left
+/// padding, output size and activation.
+struct DepthwiseEpilogue {
+  int64_t kh, kw, sh, sw, pt, pl, oh, ow;
+  nn::Activation act;
+};
+
 class KernelEmitter {
 public:
   /// With `dependentLaunch`, every kernel begins with griddepcontrol.wait
@@ -120,10 +128,16 @@ public:
   /// m16n8k8 on tf32 operands, or m16n8k16 on f16 operands loaded with
   /// nvgpu.ldmatrix, float32 accumulation; each warp owns a 32x32 output
   /// tile, and batch x pixels form one column dimension.
+  ///
+  /// With `depthwise`, the GEMM is an expand whose depthwise follows in the
+  /// epilogue (each column tile holding whole images), and only the
+  /// depthwise output goes to device memory: (input NxCxP, filter OxC,
+  /// bias O, depthwise filter Ox1xKHxKW, depthwise bias O, output
+  /// NxOxOHxOW).
   KernelLaunch emitPointwiseGemmMma(llvm::StringRef name, const ConvShape &s,
                                     nn::Activation act, bool pooled,
-                                    Precision precision,
-                                    const Elements &types);
+                                    Precision precision, const Elements &types,
+                                    const DepthwiseEpilogue *depthwise = {});
 
   /// An MBConv expand 1x1 + depthwise pair (nn.fused_expand_depthwise):
   ///   (input NxCxHxW, expand filter HidxC, expand bias Hid,
@@ -216,9 +230,17 @@ struct MmaGemmPlan {
 };
 /// `halfInput`: the activations arrive in the (16-bit) operand type, so that
 /// they can be copied to shared memory as they are.
+/// `wholeImages`: every column tile must hold whole images (for a depthwise
+/// epilogue; see depthwiseEpilogueFits).
 MmaGemmPlan planMmaGemm(const ConvShape &s, nn::Activation act, bool pooled,
                         Precision precision, const GemmTuning &tuning,
-                        bool halfInput);
+                        bool halfInput, bool wholeImages = false);
+
+/// Whether a 1x1 GEMM of this shape can run the depthwise convolution after
+/// it in its epilogue (emitPointwiseGemmMma with a DepthwiseEpilogue): its
+/// images have at most 64 pixels, a divisor of 64, so that a column tile
+/// holds whole images.
+bool depthwiseEpilogueFits(const ConvShape &pointwise);
 
 /// Whether emitDenseConvMma handles this convolution: dense, not 1x1, at
 /// most 64 taps and 64 output channels, its staged rows within 48 KB.

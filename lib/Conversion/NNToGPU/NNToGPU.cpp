@@ -132,6 +132,10 @@ private:
   /// f16 and bf16 programs run an expand + depthwise pair's expand on tensor
   /// cores where the kernel supports its shape.
   bool expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const;
+  /// The pair as one tensor-core GEMM with the depthwise in its epilogue:
+  /// on maps small enough that a column tile holds whole images (where the
+  /// fused kernel's 16x16 input regions would be mostly empty).
+  bool expandAsGemm(nn::FusedExpandDepthwiseOp f) const;
   /// tf32, f16 and bf16 programs run a linear layer over a flattened input
   /// as the tensor-core GEMM, from linear-mma-min-batch images on.
   bool linearOnTensorCores(nn::FusedLinearOp linear) const;
@@ -220,6 +224,18 @@ bool GraphLowering::expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const {
                                       f.getInput().getType().getDimSize(1));
 }
 
+/// The expand of an expand + depthwise pair as a 1x1 convolution.
+static ConvShape expandShape(nn::FusedExpandDepthwiseOp f) {
+  auto in = f.getInput().getType().getShape();
+  int64_t hid = f.getFilter().getType().getDimSize(0);
+  return ConvShape{in[0], in[1], in[2], in[3], hid, in[1], 1, 1,
+                   in[2], in[3], 1,     1,     0,   0,     1};
+}
+
+bool GraphLowering::expandAsGemm(nn::FusedExpandDepthwiseOp f) const {
+  return isHalf(precision) && depthwiseEpilogueFits(expandShape(f));
+}
+
 bool GraphLowering::linearOnTensorCores(nn::FusedLinearOp linear) const {
   int64_t batch = linear.getInput().getType().getDimSize(0);
   return precision != Precision::fp32 &&
@@ -306,7 +322,8 @@ Type GraphLowering::weightType(Operation *op, Value operand) {
     return half ? Type(half) : f32;
   }
   if (auto fused = dyn_cast<nn::FusedExpandDepthwiseOp>(op);
-      fused && operand == fused.getExpandFilter() && expandOnTensorCores(fused))
+      fused && operand == fused.getExpandFilter() &&
+      (expandOnTensorCores(fused) || expandAsGemm(fused)))
     return half;
   if (auto block = dyn_cast<nn::FusedMBConvOp>(op);
       block && (operand == block.getExpandFilter() ||
@@ -670,8 +687,16 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         Value expandFilter = weightView(op, f.getExpandFilter(), {s.c, cin});
         Elements types{storage(f.getInput()), memrefElement(expandFilter),
                        storage(f.getResult())};
+        DepthwiseEpilogue epilogue{
+            s.kh, s.kw, s.sh, s.sw, s.pt, s.pl, s.oh, s.ow, f.getActivation()};
         KernelLaunch k =
-            expandOnTensorCores(f)
+            expandAsGemm(f)
+                ? emitter->emitPointwiseGemmMma(
+                      kernelName("conv1x1_" + kind + "_mma_" +
+                                 stringifyPrecision(precision).str()),
+                      expandShape(f), f.getExpandActivation(),
+                      /*pooled=*/false, precision, types, &epilogue)
+            : expandOnTensorCores(f)
                 ? emitter->emitExpandDepthwiseMma(
                       kernelName(kind + "_mma_" +
                                  stringifyPrecision(precision).str()),
@@ -679,10 +704,13 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                 : emitter->emitExpandDepthwise(kernelName(kind), s, cin,
                                                f.getExpandActivation(),
                                                f.getActivation(), types);
+        auto in = f.getInput().getType().getShape();
         launch(k,
-               {viewOf(f.getInput()), expandFilter, viewOf(f.getExpandBias()),
-                viewOf(f.getFilter()), viewOf(f.getBias()),
-                viewOf(f.getResult())},
+               {expandAsGemm(f)
+                    ? viewOf(f.getInput(), {in[0], in[1], in[2] * in[3]})
+                    : viewOf(f.getInput()),
+                expandFilter, viewOf(f.getExpandBias()), viewOf(f.getFilter()),
+                viewOf(f.getBias()), viewOf(f.getResult())},
                op->getLoc());
         return success();
       })

@@ -16,16 +16,27 @@ using namespace ptxnet::nn;
 namespace {
 struct FuseExpandDepthwise : public OpRewritePattern<FusedConv2DOp> {
   FuseExpandDepthwise(MLIRContext *ctx, int64_t maxExpandChannels,
-                      int64_t minHiddenPerImage)
+                      int64_t minHiddenPerImage, int64_t wholeImagePixels)
       : OpRewritePattern(ctx), maxExpandChannels(maxExpandChannels),
-        minHiddenPerImage(minHiddenPerImage) {}
+        minHiddenPerImage(minHiddenPerImage),
+        wholeImagePixels(wholeImagePixels) {}
+
+  /// Small maps fuse whatever the expand's depth (whole-image-pixels).
+  bool smallMap(FusedConv2DOp expand) const {
+    auto in = expand.getInput().getType().getShape();
+    int64_t pixels = in[2] * in[3];
+    return wholeImagePixels > 0 && pixels <= wholeImagePixels &&
+           wholeImagePixels % pixels == 0;
+  }
 
   LogicalResult matchAndRewrite(FusedConv2DOp dw,
                                 PatternRewriter &rewriter) const override {
     auto expand = dw.getInput().getDefiningOp<FusedConv2DOp>();
     if (!expand ||
-        fusableDepthwise(expand, expand.getInput().getType().getDimSize(1),
-                         maxExpandChannels, minHiddenPerImage) != dw)
+        fusableDepthwise(
+            expand,
+            smallMap(expand) ? 0 : expand.getInput().getType().getDimSize(1),
+            maxExpandChannels, minHiddenPerImage) != dw)
       return rewriter.notifyMatchFailure(
           dw, "not a depthwise convolution after a fusable single-use 1x1 "
               "expand");
@@ -39,7 +50,7 @@ struct FuseExpandDepthwise : public OpRewritePattern<FusedConv2DOp> {
     return success();
   }
 
-  int64_t maxExpandChannels, minHiddenPerImage;
+  int64_t maxExpandChannels, minHiddenPerImage, wholeImagePixels;
 };
 
 struct FuseExpandDepthwisePass
@@ -49,7 +60,7 @@ struct FuseExpandDepthwisePass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FuseExpandDepthwise>(&getContext(), maxExpandChannels,
-                                      minHiddenPerImage);
+                                      minHiddenPerImage, wholeImagePixels);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

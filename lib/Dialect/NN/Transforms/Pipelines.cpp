@@ -23,9 +23,10 @@ void ptxnet::nn::buildFusionPipeline(OpPassManager &pm,
         options.expandMinHidden}));
   graphPm.addPass(createNNFuseMatmulBias());
   graphPm.addPass(createNNFusePoolIntoConv());
-  if (options.expandMaxChannels > 0)
+  if (options.expandMaxChannels > 0 || options.expandWholeImagePixels > 0)
     graphPm.addPass(createNNFuseExpandDepthwise(NNFuseExpandDepthwiseOptions{
-        options.expandMaxChannels, options.expandMinHidden}));
+        options.expandMaxChannels, options.expandMinHidden,
+        options.expandWholeImagePixels}));
   if (options.expandMaxChannels > 0 && options.projectMaxChannels > 0)
     graphPm.addPass(createNNFuseMBConvProject(NNFuseMBConvProjectOptions{
         options.projectMaxChannels, options.projectMaxExpandMacs}));

@@ -51,6 +51,11 @@ struct FusionPipelineOptions
       llvm::cl::desc("With expand-max-channels: fuse only where one image's "
                      "hidden tensor has at least this many values"),
       llvm::cl::init(0)};
+  Option<int64_t> expandWholeImagePixels{
+      *this, "expand-whole-image-pixels",
+      llvm::cl::desc("With expand-max-channels: nn-fuse-expand-depthwise's "
+                     "whole-image-pixels (0, the default: none)"),
+      llvm::cl::init(0)};
 };
 
 /// nn-import-weights (if weights are given), nn-fold-batch-norm,

@@ -89,7 +89,13 @@ def NNFuseExpandDepthwise
     Option<"minHiddenPerImage", "min-hidden-per-image", "int64_t",
            /*default=*/"0",
            "Fuse only where the hidden tensor of one image has at least this "
-           "many values">
+           "many values">,
+    Option<"wholeImagePixels", "whole-image-pixels", "int64_t",
+           /*default=*/"0",
+           "Also fuse expands of any depth over maps of at most this many "
+           "pixels per image, a divisor of it (0: none): convert-nn-to-gpu "
+           "runs them as one tensor-core GEMM whose column tiles hold whole "
+           "images, the depthwise in its epilogue">
   ];
 }
 
