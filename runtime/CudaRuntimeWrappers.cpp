@@ -32,6 +32,20 @@ std::vector<LaunchRecord> &launchRecords() {
   static std::vector<LaunchRecord> records;
   return records;
 }
+
+/// Dynamic shared memory beyond the static 48 KB must be opted into per
+/// function (the GEMMs' deep cp.async rings, gemm-async-shared-kb): once per
+/// function and size, before the launch is timed or captured.
+void allowDynamicShared(CUfunction function, int32_t bytes) {
+  static std::map<CUfunction, int32_t> allowed;
+  if (bytes <= 48 * 1024 || allowed[function] >= bytes)
+    return;
+  runtime::check(
+      cuFuncSetAttribute(
+          function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes),
+      "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
+  allowed[function] = bytes;
+}
 } // namespace
 
 bool runtime::profilingEnabled() {
@@ -142,6 +156,7 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
                       intptr_t gridZ, intptr_t blockX, intptr_t blockY,
                       intptr_t blockZ, int32_t smem, CUstream stream,
                       void **params, void **extra, size_t /*paramsCount*/) {
+  allowDynamicShared(function, smem);
   CUstreamCaptureStatus capture = CU_STREAM_CAPTURE_STATUS_NONE;
   bool profile = runtime::profilingEnabled();
   if (profile)
@@ -163,13 +178,6 @@ void mgpuLaunchKernel(CUfunction function, intptr_t gridX, intptr_t gridY,
   CUlaunchAttribute attribute{};
   attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
   attribute.value.programmaticStreamSerializationAllowed = 1;
-  // Dynamic shared memory beyond the static 48 KB must be opted into per
-  // function (the GEMMs' deep cp.async rings, gemm-async-shared-kb).
-  if (smem > 48 * 1024)
-    runtime::check(
-        cuFuncSetAttribute(
-            function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
-        "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)");
   CUlaunchConfig config{};
   config.gridDimX = gridX;
   config.gridDimY = gridY;

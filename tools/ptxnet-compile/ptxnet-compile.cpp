@@ -368,14 +368,20 @@ int main(int argc, char **argv) {
     // does.
     fusion.expandMaxChannels = 32;
   }
-  // Whole MBConv blocks run on tensor cores only (f16, bf16).
-  if (fuseMBConvProject.getNumOccurrences() &&
-      (fuseMBConvProject < 0 ||
-       (fuseMBConvProject > 0 && !isHalf(*arithmetic)))) {
-    llvm::errs() << "error: --fuse-mbconv-project takes a non-negative "
-                    "channel count and needs --precision f16 or bf16\n";
+  // Whole MBConv blocks and the GEMM depthwise epilogue run on tensor cores
+  // only (f16, bf16): a count given must be non-negative, and positive only
+  // there.
+  auto halfOnlyCount = [&](const cl::opt<int64_t> &option, StringRef what) {
+    if (!option.getNumOccurrences() ||
+        (option >= 0 && (option == 0 || isHalf(*arithmetic))))
+      return true;
+    llvm::errs() << "error: --" << option.ArgStr << " takes a non-negative "
+                 << what << " count and needs --precision f16 or bf16\n";
+    return false;
+  };
+  if (!halfOnlyCount(fuseMBConvProject, "channel") ||
+      !halfOnlyCount(fuseGemmDepthwise, "pixel"))
     return 1;
-  }
   if (fuseMBConvMaxExpandMacs < 0) {
     llvm::errs() << "error: --fuse-mbconv-max-expand-macs must not be "
                     "negative\n";
@@ -386,13 +392,6 @@ int main(int argc, char **argv) {
                               : isHalf(*arithmetic) ? 64
                                                     : 0;
   fusion.projectMaxExpandMacs = fuseMBConvMaxExpandMacs;
-  if (fuseGemmDepthwise.getNumOccurrences() &&
-      (fuseGemmDepthwise < 0 ||
-       (fuseGemmDepthwise > 0 && !isHalf(*arithmetic)))) {
-    llvm::errs() << "error: --fuse-gemm-depthwise takes a non-negative pixel "
-                    "count and needs --precision f16 or bf16\n";
-    return 1;
-  }
   // The batch the program is compiled for (--batch or the graph's own).
   int64_t images = batch > 0 ? int64_t(batch) : graph.getBatchSize();
   fusion.composeKeepsFusableExpands =

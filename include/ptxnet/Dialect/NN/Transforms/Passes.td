@@ -93,9 +93,11 @@ def NNFuseExpandDepthwise
     Option<"wholeImagePixels", "whole-image-pixels", "int64_t",
            /*default=*/"0",
            "Also fuse expands of any depth over maps of at most this many "
-           "pixels per image, a divisor of it (0: none): convert-nn-to-gpu "
-           "runs them as one tensor-core GEMM whose column tiles hold whole "
-           "images, the depthwise in its epilogue">
+           "pixels per image, a divisor of it (0: none): in f16/bf16 "
+           "convert-nn-to-gpu runs those of at most 64 pixels, a divisor of "
+           "64, as one tensor-core GEMM whose column tiles hold whole images, "
+           "the depthwise in its epilogue (larger ones take the fused "
+           "expand + depthwise kernels)">
   ];
 }
 
