@@ -1,23 +1,25 @@
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 | FileCheck %s
 
 // Tensor-core linear layers whose fragments come from device memory, at
-// batch 11: two image fragments of 8 (the second partial), one block row.
-// The 1x1 convolution's f16 output, flattened to 1120 features, feeds
-// 1120 -> 96 as 16-bit rows: 35 K chunks over 18 warps of 2 rounds, only the
-// second masked (its loads select zeros past the chunks), both rounds' loads
-// before the MMAs, each round 2 k-steps x 2 image fragments: 8 MMAs. The
-// 96 -> 10 after it reads that layer's float32 output as hi + lo halves: 3
-// chunks, 2 warps, 16 MMAs.
-// CHECK: @ptxnet_kernels::@linear_mma_fragments_f16_relu6_1 blocks in (%c6, %c1{{.*}}, %c1{{.*}}) threads in (%c576, {{.*}} args(%{{.*}} : memref<11x1120xf16>
-// CHECK: @ptxnet_kernels::@linear_mma_fragments_f16_2 blocks in (%c1{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c64, {{.*}} args(%{{.*}} : memref<11x96xf32>
+// batch 11. Their 6 and 1 blocks of 16 outputs leave most SMs idle, so each
+// block takes one image fragment of 8 (a second block row takes images 8-10,
+// its fragment partial). The 1x1 convolution's f16 output, flattened to
+// 1120 features, feeds 1120 -> 96 as 16-bit rows: 35 K chunks over 18 warps
+// of 2 rounds, only the second masked (its loads select zeros past the
+// chunks), both rounds' loads (2 weight pieces, 1 input piece) before the
+// MMAs, each round 2 k-steps x 1 image fragment: 4 MMAs. The 96 -> 10 after
+// it reads that layer's float32 output as hi + lo halves: 3 chunks, 2 warps,
+// 8 MMAs.
+// CHECK: @ptxnet_kernels::@linear_mma_fragments_f16_relu6_1 blocks in (%c6, %c2{{.*}}, %c1{{.*}}) threads in (%c576, {{.*}} args(%{{.*}} : memref<11x1120xf16>
+// CHECK: @ptxnet_kernels::@linear_mma_fragments_f16_2 blocks in (%c1{{.*}}, %c2{{.*}}, %c1{{.*}}) threads in (%c64, {{.*}} args(%{{.*}} : memref<11x96xf32>
 // CHECK-LABEL: gpu.func @linear_mma_fragments_f16_relu6_1
-// CHECK-SAME: workgroup(%{{.*}} : memref<18x16x20xf32, #gpu.address_space<workgroup>>
+// CHECK-SAME: workgroup(%{{.*}} : memref<18x16x12xf32, #gpu.address_space<workgroup>>
 // CHECK-NOT: arith.select {{.*}} : vector<8xf16>
-// CHECK-COUNT-4: vector.load %arg{{[01]}}{{.*}} vector<8xf16>
+// CHECK-COUNT-3: vector.load %arg{{[01]}}{{.*}} vector<8xf16>
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: arith.select {{.*}} : vector<8xf16>
 // CHECK-NOT: arith.subf
-// CHECK-COUNT-8: nvgpu.mma.sync
+// CHECK-COUNT-4: nvgpu.mma.sync
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: arith.maximumf
 // CHECK: arith.minimumf
@@ -25,7 +27,7 @@
 // CHECK-LABEL: gpu.func @linear_mma_fragments_f16_2
 // CHECK: vector.load %arg0{{.*}} : memref<11x96xf32>, vector<4xf32>
 // CHECK: arith.subf
-// CHECK-COUNT-16: nvgpu.mma.sync
+// CHECK-COUNT-8: nvgpu.mma.sync
 // CHECK-NOT: nvgpu.mma.sync
 // CHECK: gpu.return
 nn.graph @two_layers(%x: tensor<11x8x8x7xf32>) -> tensor<11x10xf32> {
@@ -39,6 +41,24 @@ nn.graph @two_layers(%x: tensor<11x8x8x7xf32>) -> tensor<11x10xf32> {
   %b2 = arith.constant dense<0.2> : tensor<10xf32>
   %y = nn.fused_linear %h, %w2, %b2 prologue = flatten activation = none : tensor<11x96xf32>, tensor<10x96xf32>, tensor<10xf32> -> tensor<11x10xf32>
   nn.output %y : tensor<11x10xf32>
+}
+
+// -----
+
+// 2112 outputs are 132 blocks of 16, an SM each: the blocks keep both image
+// fragments of batch 11 (one block row). 4 K chunks over 2 warps of 2
+// rounds, each 2 k-steps x 2 fragments x (hi, lo): 16 MMAs.
+// CHECK: @ptxnet_kernels::@linear_mma_fragments_f16_0 blocks in (%c132, %c1{{.*}}, %c1{{.*}}) threads in (%c64,
+// CHECK-LABEL: gpu.func @linear_mma_fragments_f16_0
+// CHECK-SAME: workgroup(%{{.*}} : memref<2x16x20xf32, #gpu.address_space<workgroup>>
+// CHECK-COUNT-16: nvgpu.mma.sync
+// CHECK-NOT: nvgpu.mma.sync
+// CHECK: gpu.return
+nn.graph @many_outputs(%x: tensor<11x128xf32>) -> tensor<11x2112xf32> {
+  %w = arith.constant dense<0.01> : tensor<2112x128xf32>
+  %b = arith.constant dense<0.1> : tensor<2112xf32>
+  %y = nn.fused_linear %x, %w, %b prologue = flatten activation = none : tensor<11x128xf32>, tensor<2112x128xf32>, tensor<2112xf32> -> tensor<11x2112xf32>
+  nn.output %y : tensor<11x2112xf32>
 }
 
 // -----

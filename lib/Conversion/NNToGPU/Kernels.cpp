@@ -3126,7 +3126,13 @@ KernelLaunch KernelEmitter::emitLinearMma(StringRef name, int64_t n,
                         4 <=
                     48 * 1024,
                 "the partial sums must fit in static shared memory");
-  const int64_t imageTiles = std::min(kLinearMmaMaxImageTiles, ceilDiv(n, 8));
+  // Fewer images a block while that still leaves SMs without one: each
+  // block then streams the same weight rows for fewer images, but more of
+  // the weights stream at once (1000 outputs are 63 blocks of 16).
+  int64_t imageTiles = std::min(kLinearMmaMaxImageTiles, ceilDiv(n, 8));
+  while (imageTiles > 1 &&
+         ceilDiv(m, 16) * ceilDiv(n, 8 * imageTiles) < tuning.sms)
+    imageTiles = ceilDiv(imageTiles, 2);
   const int64_t images = 8 * imageTiles;
   const int64_t chunks = kDim / 32;
   const int64_t warps =

@@ -181,7 +181,8 @@ public:
   /// m16n8k16, float32 accumulation), each warp's fragments loaded straight
   /// from device memory; a float32 input goes in as two 16-bit halves (hi +
   /// lo), as exact as the CUDA-core kernel. One block per 16 outputs and up
-  /// to 32 images, its warps (up to 20) splitting K:
+  /// to 32 images (fewer while the blocks would leave SMs idle), its warps
+  /// (up to 20) splitting K:
   ///   (input NxK, weight MxK, bias M, output NxM).
   /// Only for shapes linearOnFragments accepts.
   KernelLaunch emitLinearMma(llvm::StringRef name, int64_t n, int64_t k,
