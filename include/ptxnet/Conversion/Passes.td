@@ -88,7 +88,7 @@ def ConvertNNToGPU : Pass<"convert-nn-to-gpu", "::mlir::ModuleOp"> {
            "the kernel's limit; sm_89 allows 99 KB per block, sm_90 227), "
            "room for more slices in flight beside warps that share K; 0, "
            "the default, is 99 at batch 1 and 48 otherwise (measured on an "
-           "H200: 1.6% faster at batch 1, 2% slower at batch 10 with 99)">,
+           "H200: 1.6% faster at batch 1, 0.3% slower at batch 10 with 99)">,
     Option<"gemmSingleSliceK", "gemm-single-slice-k", "int64_t",
            /*default=*/"160",
            "f16/bf16 tensor-core GEMMs over at most this many input channels "

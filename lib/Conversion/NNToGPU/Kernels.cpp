@@ -1122,10 +1122,11 @@ static MmaGemmPlan planMmaGemmWithin(const ConvShape &s, Activation act,
   plan.splitK = ceilDiv(s.c, plan.chunk);
   // A pooled output whose images each lie within one column tile (P a
   // multiple of a warp's 32 columns that divides the tile's, as the head's
-  // 8x8 maps in 64-column tiles) is summed within the block and stored once:
-  // no atomics, and no zeroing before the launch.
-  plan.poolsInBlock = pooled && plan.splitK == 1 && plan.wk == 1 &&
-                      p % 32 == 0 && plan.tileCols() % p == 0;
+  // 8x8 maps in 64-column tiles) is summed within the block and stored once,
+  // with K-sharing warps too (the first adds the others' partial tiles): no
+  // atomics, and no zeroing before the launch.
+  plan.poolsInBlock =
+      pooled && plan.splitK == 1 && p % 32 == 0 && plan.tileCols() % p == 0;
   plan.accumulates = (pooled && !plan.poolsInBlock) || plan.splitK > 1;
   // Shallow layers (all of K in one slice) run through several column tiles
   // per block.
@@ -1250,8 +1251,10 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
   const int64_t stageBytesA = align16(tm * padA * operandBytes);
   const int64_t stageBytesB = align16(kK * padB * operandBytes);
   const int64_t tileCBytes = stageOutput ? align16(tm * padC * outBytes) : 0;
-  const int64_t epilogueBytes =
-      std::max(tileCBytes + (wk - 1) * tm * (tn + 4) * 4, rowSumBytes);
+  // The row sums follow the K-sharing warps' partial tiles, which warp 0
+  // of each tile reads while it sums.
+  const int64_t partialBytes = (wk - 1) * tm * (tn + 4) * 4;
+  const int64_t epilogueBytes = tileCBytes + partialBytes + rowSumBytes;
   const int64_t ringBytes =
       std::max(stages * (stageBytesA + stageBytesB), epilogueBytes);
   // A ring larger than static shared memory allows is dynamic shared memory
@@ -1315,7 +1318,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
     if (wk > 1)
       partials = view(tileCBytes, workgroupMemref(ctx, {wk - 1, tm, tn + 4}));
     if (plan.poolsInBlock)
-      rowSums = view(0, workgroupMemref(ctx, {tn / 32, tm}));
+      rowSums =
+          view(tileCBytes + partialBytes, workgroupMemref(ctx, {tn / 32, tm}));
   } else {
     auto attributions = func.getWorkgroupAttributions();
     tileA = attributions[0];
@@ -1731,13 +1735,12 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
         });
       }
   };
-  // Pooled within the block (plan.poolsInBlock, one warp deep): each warp
-  // sums its 32 columns of every row (warpRowSum) into the row sums (once all
-  // warps are done with the ring the sums may alias); then thread e adds row
-  // e % tm of the tile's image e / tm over that image's warp columns and
+  // Pooled within the block (plan.poolsInBlock): each warp (of the first K
+  // layer, which holds the sums of the whole K) sums its 32 columns of every
+  // row (warpRowSum) into the row sums; then, after a barrier, thread e adds
+  // row e % tm of the tile's image e / tm over that image's warp columns and
   // stores the mean.
-  auto poolFragments = [&](Element element, Value j0) {
-    gpu::BarrierOp::create(b);
+  auto poolRowSums = [&](Element element) {
     Value warpCol = k.div(warpN, 32);
     for (int64_t mi = 0; mi < 2; ++mi)
       for (int64_t i = 0; i < 2; ++i) {
@@ -1749,6 +1752,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
                    k.store(sum, rowSums, {warpCol, row});
                  });
       }
+  };
+  auto poolStore = [&](Value j0) {
     gpu::BarrierOp::create(b);
     const int64_t warpsPerImage = p / 32;
     forEachRowOfImage(
@@ -1772,11 +1777,14 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
       if (stageOutput)
         stageFragments(element);
       else if (plan.poolsInBlock)
-        poolFragments(element, j0);
+        poolRowSums(element);
       else
         atomicFragments(element, j0);
     };
     if (wk == 1) {
+      // The row sums may alias the ring: once every warp is done with it.
+      if (plan.poolsInBlock)
+        gpu::BarrierOp::create(b);
       fragments(own);
     } else {
       Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kw,
@@ -1801,6 +1809,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
         });
       });
     }
+    if (plan.poolsInBlock)
+      poolStore(j0);
     if (stageOutput) {
       gpu::BarrierOp::create(b);
       if (dw)

@@ -222,8 +222,8 @@ struct MmaGemmPlan {
   /// output must be float32 and zeroed before the launch.
   bool accumulates;
   /// A pooled output whose images each lie within one column tile: the block
-  /// sums them in shared memory and stores each mean once (float32, not
-  /// zeroed first).
+  /// sums them in shared memory (after its K-sharing warps' partial tiles)
+  /// and stores each mean once (float32, not zeroed first).
   bool poolsInBlock;
   /// K slices of both operands in flight by cp.async (1: the activations
   /// through registers), B copied in pieces of pieceB pixels.

@@ -972,8 +972,9 @@ void ConvertNNToGPUPass::runOnOperation() {
   if (blocksPerSM == 0)
     blocksPerSM = graphs.front().getBatchSize() == 1 ? 1 : 2;
   // At batch 1 the pooled head's ring (K shared by 4 warps) holds 4 slices
-  // in 99 KB instead of 2 in 48; at batch 10 the room let 2 warps share the
-  // head's K, and it measured slower (bench/RESULTS.md).
+  // in 99 KB instead of 2 in 48; at batch 10 the room lets 2 warps share the
+  // head's K, and it measured slower, pooled within the block or not
+  // (bench/RESULTS.md).
   int64_t ringSharedKB = gemmAsyncSharedKB;
   if (ringSharedKB == 0)
     ringSharedKB = graphs.front().getBatchSize() == 1 ? 99 : 48;
