@@ -35,7 +35,10 @@
 // CHECK: gpu.barrier
 // CHECK: arith.truncf %{{.*}} : vector<4xf32> to vector<4xf16>
 // CHECK: nvgpu.ldmatrix %[[A]][{{.*}}] {numTiles = 4 : i32, transpose = false} : {{.*}} -> vector<4x2xf16>
-// CHECK: nvgpu.ldmatrix %[[B]][{{.*}}] {numTiles = 2 : i32, transpose = true} : {{.*}} -> vector<2x2xf16>
+// Two B fragments (8 columns each) by one transposed ldmatrix x4.
+// CHECK: %[[PAIR_B:.*]] = nvgpu.ldmatrix %[[B]][{{.*}}] {numTiles = 4 : i32, transpose = true} : {{.*}} -> vector<4x2xf16>
+// CHECK-COUNT-4: vector.extract %[[PAIR_B]]
+// CHECK: vector.from_elements {{.*}} : vector<2x2xf16>
 // CHECK: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK: nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // The epilogue takes a fragment row's two adjacent columns as one pair:
@@ -57,7 +60,8 @@
 // Shared tiles are 16-byte aligned (ldmatrix rows, cp.async, vectors).
 // PTX: .shared .align 16 .b8 __wg_conv1x1_mma_f16_relu6_0_0[
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
-// PTX-DAG: ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// PTX-NOT: ldmatrix.sync.aligned.m8n8.x2.trans
 // PTX-DAG: cvt.rn.f16x2.f32
 // PTX-DAG: max.NaN.f16x2
 // PTX-DAG: min.NaN.f16x2
@@ -108,7 +112,8 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // aligned 8-byte vector, 17 x 18 positions padded to 320, a warp per 64),
 // the expand filter (f16, 16 input channels) by cp.async, with threads past
 // the last piece copying nothing, the padding mask, the region staged as f16
-// pairs (all loads, then all stores), ldmatrix + m16n8k16 from accumulators
+// pairs (all loads, then all stores), ldmatrix (two B fragments a
+// transposed x4) + m16n8k16 from accumulators
 // that start at the bias, then the 32 x 320 hidden tile in the same shared
 // buffer, as f16 pairs activated and masked, and the depthwise from there. 96 hidden
 // channels: 1 patch, 3 channel blocks, 2 images.
@@ -133,7 +138,7 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // CHECK:     vector.store %{{.*}}, %[[B]][{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xf16>
 // CHECK:   gpu.barrier
 // CHECK:   nvgpu.ldmatrix %[[A]]
-// CHECK:   nvgpu.ldmatrix %[[B]]{{.*}}transpose = true
+// CHECK:   nvgpu.ldmatrix %[[B]]{{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK:   nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]}
 // Once every warp is done reading B, the buffer takes the hidden tile.
 // CHECK: gpu.barrier

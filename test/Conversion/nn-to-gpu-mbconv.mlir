@@ -40,9 +40,13 @@
 // CHECK: vector.store %{{.*}}, %arg7[%{{.*}}] {alignment = 8 : i64} : memref<2x24x16x16xf32>, vector<2xf32>
 // bf16: the same kernel on bf16 operands.
 // BF16: gpu.func @mbconv_dw3x3_s2_relu6_project_mma_bf16_0({{.*}}%arg5: memref<24x72xbf16>
-// In the PTX, the budget and the project's MMAs.
+// In the PTX, the budget and the project's MMAs. Within that budget the
+// expand loads one B fragment a transposed ldmatrix (x2; pairs by x4 cost
+// registers it does not have).
 // PTX: minnctapersm 3
+// PTX-NOT: ldmatrix.sync.aligned.m8n8.x4.trans
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX-NOT: ldmatrix.sync.aligned.m8n8.x4.trans
 nn.graph @mbconv(%x: tensor<2x16x32x32xf32>) -> tensor<2x24x16x16xf32> {
   %we = arith.constant dense<0.05> : tensor<72x16x1x1xf32>
   %be = arith.constant dense<0.1> : tensor<72xf32>
