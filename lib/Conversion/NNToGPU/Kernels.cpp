@@ -321,30 +321,35 @@ static MemRefType workgroupMemref(MLIRContext *ctx, ArrayRef<int64_t> shape,
                          MemRefLayoutAttrInterface{}, space);
 }
 
-/// The m16n8k16 B fragments of two adjacent groups of 8 columns, `col` and
-/// col + 8, over K rows row .. row + 15 of a K-major 16-bit shared tile
-/// (`lead` indexes its leading dimensions), by one transposed ldmatrix x4:
-/// lanes 0-15 address the rows in the first group, lanes 16-31 in the
-/// second. Half the loads (and addresses) of one x2 per fragment.
-static std::array<Value, 2> loadBFragmentPair(KB &k, Value tile,
-                                              ValueRange lead, Value row,
-                                              Value col, Value laneHalf) {
+/// `count` (1 or 2) m16n8k16 B fragments over K rows row .. row + 15 of a
+/// K-major 16-bit shared tile (`lead` indexes its leading dimensions), one
+/// for each group of 8 columns from `col` on, by one transposed ldmatrix:
+/// x2 for one fragment (lanes 0-15 address the rows); x4 for two (lanes
+/// 16-31 address the same rows 8 columns on), half the loads and addresses
+/// of one x2 per fragment.
+static SmallVector<Value, 2> loadBFragments(KB &k, Value tile, ValueRange lead,
+                                            Value row, Value col,
+                                            Value laneHalf, int64_t count) {
+  assert((count == 1 || count == 2) && "one ldmatrix holds 1 or 2 fragments");
   ImplicitLocOpBuilder &b = k.b;
   Type operand = cast<MemRefType>(tile.getType()).getElementType();
+  auto fragmentType = VectorType::get({2, 2}, operand);
   SmallVector<Value> idx(lead.begin(), lead.end());
-  idx.append({row, k.add(col, k.mul(laneHalf, 8))});
+  idx.append({row, count == 1 ? col : k.add(col, k.mul(laneHalf, 8))});
+  if (count == 1)
+    return {nvgpu::LdMatrixOp::create(b, fragmentType, tile, idx,
+                                      /*transpose=*/true, /*numTiles=*/2)};
   Value pair = nvgpu::LdMatrixOp::create(b, VectorType::get({4, 2}, operand),
                                          tile, idx, /*transpose=*/true,
                                          /*numTiles=*/4);
-  std::array<Value, 2> fragments;
+  SmallVector<Value, 2> fragments;
   for (int64_t f = 0; f < 2; ++f) {
     SmallVector<Value> e;
     for (int64_t r = 2 * f; r < 2 * f + 2; ++r)
       for (int64_t c = 0; c < 2; ++c)
         e.push_back(
             vector::ExtractOp::create(b, pair, ArrayRef<int64_t>{r, c}));
-    fragments[f] =
-        vector::FromElementsOp::create(b, VectorType::get({2, 2}, operand), e);
+    fragments.push_back(vector::FromElementsOp::create(b, fragmentType, e));
   }
   return fragments;
 }
@@ -1545,17 +1550,13 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
         aFrag.push_back(vector::FromElementsOp::create(
             b, VectorType::get({4, 1}, operand), e));
       }
-      for (int64_t ni = 0; ni < 4; ++ni) {
-        Value colB = k.add(warpN, ni * 8);
-        if (half) {
-          // Fragments ni and ni + 1 by one load.
-          if (ni % 2 == 0)
-            llvm::append_range(bFrag, loadBFragmentPair(k, tileB, bBuf,
-                                                        k.add(lane16, ks), colB,
-                                                        laneHalf));
-          continue;
-        }
-        colB = k.add(colB, group);
+      // f16/bf16: fragments ni and ni + 1 by one load.
+      for (int64_t ni = 0; half && ni < 4; ni += 2)
+        llvm::append_range(bFrag,
+                           loadBFragments(k, tileB, bBuf, k.add(lane16, ks),
+                                          k.add(warpN, ni * 8), laneHalf, 2));
+      for (int64_t ni = 0; !half && ni < 4; ++ni) {
+        Value colB = k.add(k.add(warpN, ni * 8), group);
         Value rowB = k.add(t, ks);
         SmallVector<Value> e = {k.load(tileB, {bBuf, rowB, colB}),
                                 k.load(tileB, {bBuf, k.add(rowB, 4), colB})};
@@ -2500,7 +2501,7 @@ struct ExpandPhase {
   Value cg; // the thread's channel group
   int64_t channelGroups = 1;
   /// The expand's B fragments of adjacent column groups by one ldmatrix x4
-  /// (loadBFragmentPair): fewer loads and addresses, measured 1.6% faster at
+  /// (loadBFragments): fewer loads and addresses, measured 1.6% faster at
   /// batch 10 on an H200. The whole-block kernel keeps one x2 a fragment:
   /// pairs cost it registers it does not have (spills under its
   /// minctasm budget, 1.5% slower at batch 64).
@@ -2672,17 +2673,9 @@ struct ExpandPhase {
             for (int64_t g = 0; g < groups; ++g)
               for (int64_t ni = 0; ni < 4; ni += perLoad) {
                 Value col = k.add(k.mul(k.add(warp, g * warps), 32), ni * 8);
-                Value row = k.add(lane16, ks);
-                SmallVector<Value, 2> bFrag;
-                if (pairedBLoads)
-                  llvm::append_range(bFrag,
-                                     loadBFragmentPair(k, tileB, ValueRange{},
-                                                       row, col, laneHalf));
-                else
-                  bFrag.push_back(nvgpu::LdMatrixOp::create(
-                      b, VectorType::get({2, 2}, half), tileB,
-                      ValueRange{row, col}, /*transpose=*/true,
-                      /*numTiles=*/2));
+                SmallVector<Value, 2> bFrag =
+                    loadBFragments(k, tileB, ValueRange{}, k.add(lane16, ks),
+                                   col, laneHalf, perLoad);
                 for (int64_t f = 0; f < perLoad; ++f)
                   for (int64_t mi = 0; mi < 2; ++mi) {
                     Value &c = next[g * 8 + mi * 4 + ni + f];
@@ -2908,10 +2901,9 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
                 ValueRange{k.add(k.mul(frags[i].mi, 16), expand.lane16),
                            k.add(k.mul(expand.laneHalf, 8), ks)},
                 /*transpose=*/false, /*numTiles=*/4);
-            Value bFrag = nvgpu::LdMatrixOp::create(
-                b, VectorType::get({2, 2}, half), dw,
-                ValueRange{k.add(expand.lane16, ks), k.mul(frags[i].ni, 8)},
-                /*transpose=*/true, /*numTiles=*/2);
+            Value bFrag =
+                loadBFragments(k, dw, ValueRange{}, k.add(expand.lane16, ks),
+                               k.mul(frags[i].ni, 8), expand.laneHalf, 1)[0];
             next[i] = nvgpu::MmaSyncOp::create(b, aFrag, bFrag, next[i],
                                                ArrayRef<int64_t>{16, 8, 16},
                                                /*tf32Enabled=*/false);
