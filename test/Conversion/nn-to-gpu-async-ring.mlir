@@ -1,11 +1,14 @@
-// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 | FileCheck %s
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warp-k-steps=2" | FileCheck %s
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-async-stages=1" | FileCheck %s --check-prefix=REGS
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-async-stages=2" | FileCheck %s --check-prefix=TWO
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=tf32 | FileCheck %s --check-prefix=TF32
 // RUN: not ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-async-min-k=0" 2>&1 | FileCheck %s --check-prefix=BAD
-// BAD: error: gemm-warps-per-sm, gemm-tile-blocks-per-sm, gemm-warp-k-steps, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-blocks-per-sm, gemm-single-slice-k and linear-mma-min-batch not negative
+// BAD: error: gemm-warps-per-sm, gemm-tile-blocks-per-sm, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-blocks-per-sm, gemm-warp-k-steps, gemm-single-slice-k and linear-mma-min-batch not negative
 
-// The head of EfficientNet-B1 at batch 10: 1152 f16 channels over 8x8 maps.
+// The head of EfficientNet-B1 at batch 10: 1152 f16 channels over 8x8 maps,
+// each warp taking 2 mma k-steps (32 channels) a slice (gemm-warp-k-steps=2:
+// the default from batch 2, 4, makes 64-channel slices, of which 48 KB hold
+// 2; see nn-to-gpu-dynamic-shared.mlir).
 // K is deep (>= gemm-async-min-k), so both operands go by cp.async through a
 // ring of 4 K slices (gemm-async-stages) carved, with the epilogue's tiles,
 // out of one shared byte buffer. The ring's tiles are planned at

@@ -31,4 +31,4 @@ nn.graph @two(%x: tensor<2x64x48x48xf32>) -> tensor<2x128x48x48xf32> {
   nn.output %y : tensor<2x128x48x48xf32>
 }
 
-// BAD: error: gemm-warps-per-sm, gemm-tile-blocks-per-sm, gemm-warp-k-steps, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-blocks-per-sm, gemm-single-slice-k and linear-mma-min-batch not negative
+// BAD: error: gemm-warps-per-sm, gemm-tile-blocks-per-sm, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-blocks-per-sm, gemm-warp-k-steps, gemm-single-slice-k and linear-mma-min-batch not negative

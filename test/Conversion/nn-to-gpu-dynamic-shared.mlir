@@ -48,9 +48,10 @@ nn.graph @head1(%x: tensor<1x1152x8x8xf32>) -> tensor<1x1280x1x1xf32> {
 // -----
 
 // The same head at batch 10 keeps its static ring by default (48 KB from
-// batch 2 on: 4 slices of 32 channels, one warp deep, summed within the
-// block). With 99 KB (ROOM) two warps share each tile's K (256 threads, 64
-// channels a slice, 4 slices: 73728 bytes); the second warp's partial tile
+// batch 2 on: 2 slices of 64 channels, each warp taking 4 mma k-steps a
+// slice as gemm-warp-k-steps does from batch 2, summed within the block).
+// With 99 KB (ROOM) two warps share each tile's K (256 threads, 128
+// channels a slice, 2 slices: 71680 bytes); the second warp's partial tile
 // goes to shared memory, the first adds it and sums the rows, and the pools
 // are still summed within the block (row sums after the partial tile): no
 // atomics, no zeroed output.
@@ -58,13 +59,16 @@ nn.graph @head1(%x: tensor<1x1152x8x8xf32>) -> tensor<1x1280x1x1xf32> {
 // CHECK-NOT: gpu.memset
 // CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu_pool_1 blocks in (%c10{{.*}}, %c20{{.*}}, %c1{{.*}}) threads in (%c128{{.*}}) args(
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_relu_pool_1
-// CHECK-SAME: workgroup(%{{.*}} : memref<38912xi8, #gpu.address_space<workgroup>>
+// CHECK-SAME: workgroup(%{{.*}} : memref<36864xi8, #gpu.address_space<workgroup>>
+// CHECK: memref.view {{.*}}[%c0{{.*}}][] : {{.*}} to memref<2x64x72xf16, #gpu.address_space<workgroup>>
+// CHECK: memref.view {{.*}}[%c18432{{.*}}][] : {{.*}} to memref<2x64x72xf16, #gpu.address_space<workgroup>>
 // ROOM: gpu.launch_func {{.*}} @ptxnet_kernels::@depthwise3x3_s1_relu6_0 {{.*}} args(%arg0 : memref<10x1152x8x8xf32>
 // ROOM-NOT: gpu.memset
-// ROOM: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu_pool_1 blocks in (%c10{{.*}}, %c20{{.*}}, %c1{{.*}}) threads in (%c256{{.*}}) dynamic_shared_memory_size %c73728_i32 args(
+// ROOM: gpu.launch_func {{.*}} @ptxnet_kernels::@conv1x1_mma_f16_relu_pool_1 blocks in (%c10{{.*}}, %c20{{.*}}, %c1{{.*}}) threads in (%c256{{.*}}) dynamic_shared_memory_size %c71680_i32 args(
 // ROOM: gpu.func @conv1x1_mma_f16_relu_pool_1
 // ROOM: gpu.dynamic_shared_memory
-// ROOM: memref.view {{.*}} to memref<4x64x72xf16, #gpu.address_space<workgroup>>
+// ROOM: memref.view {{.*}}[%c0{{.*}}][] : {{.*}} to memref<2x64x136xf16, #gpu.address_space<workgroup>>
+// ROOM: memref.view {{.*}}[%c34816{{.*}}][] : {{.*}} to memref<2x128x72xf16, #gpu.address_space<workgroup>>
 // ROOM: memref.view {{.*}}[%c0{{.*}}][] : {{.*}} to memref<1x64x68xf32, #gpu.address_space<workgroup>>
 // ROOM: memref.view {{.*}}[%c17408{{.*}}][] : {{.*}} to memref<2x64xf32, #gpu.address_space<workgroup>>
 // ROOM-NOT: memref.atomic_rmw

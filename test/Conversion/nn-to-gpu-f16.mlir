@@ -1,5 +1,6 @@
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 | FileCheck %s
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=f16 --ptxnet-gpu-to-binary | FileCheck %s --check-prefix=PTX
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 f16-depthwise-math=false" | FileCheck %s --check-prefix=F32DW
 
 // precision=f16 stores activations as f16 between kernels: the workspace
 // holds the two 2x64x8x8 intermediates live at once in 2 x 16 KB (f32 would
@@ -152,14 +153,35 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // CHECK: vector.store %[[P]], %[[B]]
 // CHECK: gpu.barrier
 // The depthwise: a thread owns two adjacent columns of a channel, loads its
-// 9 taps once and walks down the columns, reading each hidden row once as
-// aligned pairs; the 8-column map takes the outputs as pairs.
+// 9 taps and bias once as f16 pairs and walks down the columns, reading each
+// hidden row once as aligned pairs. By default (f16-depthwise-math) both
+// columns are one f16 pair: at stride 2 (with the window one column into
+// the first loaded pair) each tap's inputs are the odd or even halves of
+// two loaded pairs, one shuffle, then one multiply-add of f16 pairs
+// (fma.rn.f16x2). The 8-column map takes the outputs as pairs.
 // CHECK: scf.for
 // CHECK:   scf.if
 // CHECK-COUNT-9: memref.load %arg3
-// CHECK:   vector.load %[[B]][{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xf16>
-// CHECK:   arith.extf
+// CHECK-COUNT-10: arith.truncf %{{.*}} : vector<2xf32> to vector<2xf16>
+// CHECK:   %[[H0:.*]] = vector.load %[[B]][{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xf16>
+// CHECK:   %[[H1:.*]] = vector.load %[[B]][{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xf16>
+// CHECK:   %[[H2:.*]] = vector.load %[[B]][{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xf16>
+// CHECK:   %[[T0:.*]] = vector.shuffle %[[H0]], %[[H1]] [1, 3] : vector<2xf16>, vector<2xf16>
+// CHECK:   %[[T1:.*]] = vector.shuffle %[[H1]], %[[H2]] [0, 2] : vector<2xf16>, vector<2xf16>
+// CHECK:   %[[T2:.*]] = vector.shuffle %[[H1]], %[[H2]] [1, 3] : vector<2xf16>, vector<2xf16>
+// CHECK:   arith.mulf %[[T0]], %{{.*}} fastmath<contract> : vector<2xf16>
+// CHECK:   arith.extf %{{.*}} : vector<2xf16> to vector<2xf32>
 // CHECK:   vector.store %{{.*}}, %arg5[{{.*}}] {alignment = 8 : i64} : memref<2x96x8x8xf32>, vector<2xf32>
+// With f16-depthwise-math=false, float32 FMAs on the converted values.
+// F32DW-LABEL: gpu.func @expand_dw3x3_s2_relu6_mma_f16_0
+// F32DW-COUNT-9: memref.load %arg3
+// F32DW-NOT: vector.shuffle
+// F32DW: arith.extf %{{.*}} : f16 to f32
+// F32DW-NOT: vector.shuffle
+// F32DW: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : f32
+// F32DW-NOT: fastmath<contract> : vector<2xf16>
+// F32DW: gpu.return
+// PTX: fma.rn.f16x2
 nn.graph @expand_dw(%x: tensor<2x16x16x16xf32>) -> tensor<2x96x8x8xf32> {
   %we = arith.constant dense<0.05> : tensor<96x16x1x1xf32>
   %be = arith.constant dense<0.1> : tensor<96xf32>

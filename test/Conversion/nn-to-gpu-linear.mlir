@@ -82,7 +82,7 @@
 // FP32: @ptxnet_kernels::@linear_0
 // FP32-NOT: nvgpu.mma.sync
 
-// BAD: error: gemm-warps-per-sm, gemm-tile-blocks-per-sm, gemm-warp-k-steps, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-blocks-per-sm, gemm-single-slice-k and linear-mma-min-batch not negative
+// BAD: error: gemm-warps-per-sm, gemm-tile-blocks-per-sm, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-blocks-per-sm, gemm-warp-k-steps, gemm-single-slice-k and linear-mma-min-batch not negative
 nn.graph @classifier(%x: tensor<2x256xf32>) -> tensor<2x10xf32> {
   %w = arith.constant dense<0.1> : tensor<10x256xf32>
   %b = arith.constant dense<0.5> : tensor<10xf32>

@@ -24,8 +24,13 @@
 // The expand's K loop, its MMAs, the hidden tile...
 // CHECK:   scf.for
 // CHECK:     nvgpu.mma.sync
-// ...the depthwise phase writes pairs of 16-bit outputs to the project's B
-// tile (no store to the output here)...
+// ...the depthwise phase, on f16 pairs (f16-depthwise-math), writes pairs
+// of 16-bit outputs to the project's B tile (no store to the output
+// here)...
+// CHECK-NOT: %arg7
+// CHECK:   vector.shuffle %{{.*}}, %{{.*}} [0, 2] : vector<2xf16>, vector<2xf16>
+// CHECK-NOT: %arg7
+// CHECK:   arith.addf %{{.*}}, %{{.*}} fastmath<contract> : vector<2xf16>
 // CHECK-NOT: %arg7
 // CHECK:   vector.store %{{.*}}, %[[D]][%{{.*}}, %{{.*}}] {alignment = 4 : i64} : memref<32x104xf16, #gpu.address_space<workgroup>>, vector<2xf16>
 // CHECK-NOT: %arg7
@@ -38,14 +43,20 @@
 // CHECK:   scf.yield
 // After the loop, each fragment row leaves as a pair (the width is even).
 // CHECK: vector.store %{{.*}}, %arg7[%{{.*}}] {alignment = 8 : i64} : memref<2x24x16x16xf32>, vector<2xf32>
-// bf16: the same kernel on bf16 operands.
+// bf16: the same kernel on bf16 operands, its depthwise in float32.
 // BF16: gpu.func @mbconv_dw3x3_s2_relu6_project_mma_bf16_0({{.*}}%arg5: memref<24x72xbf16>
+// BF16-NOT: vector.shuffle
+// BF16: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : f32
+// BF16-NOT: vector.shuffle
+// BF16: gpu.return
 // In the PTX, the budget and the project's MMAs. Within that budget the
 // expand loads one B fragment a transposed ldmatrix (x2; pairs by x4 cost
 // registers it does not have).
 // PTX: minnctapersm 3
 // PTX-NOT: ldmatrix.sync.aligned.m8n8.x4.trans
 // PTX: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX-NOT: ldmatrix.sync.aligned.m8n8.x4.trans
+// PTX: fma.rn.f16x2
 // PTX-NOT: ldmatrix.sync.aligned.m8n8.x4.trans
 nn.graph @mbconv(%x: tensor<2x16x32x32xf32>) -> tensor<2x24x16x16xf32> {
   %we = arith.constant dense<0.05> : tensor<72x16x1x1xf32>

@@ -2,8 +2,9 @@
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-tile-blocks-per-sm=16" | FileCheck %s --check-prefix=TILES16
 // RUN: not ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warps-per-sm=0" 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warp-k-steps=8" | FileCheck %s --check-prefix=KSTEPS
+// RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-warp-k-steps=2" | FileCheck %s --check-prefix=KSTEPS2
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu="precision=f16 gemm-single-slice-k=0" | FileCheck %s --check-prefix=NOSLICE
-// BAD: error: gemm-warps-per-sm, gemm-tile-blocks-per-sm, gemm-warp-k-steps, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-blocks-per-sm, gemm-single-slice-k and linear-mma-min-batch not negative
+// BAD: error: gemm-warps-per-sm, gemm-tile-blocks-per-sm, gemm-async-stages, gemm-async-min-k and gemm-async-blocks-per-sm must be positive, gemm-blocks-per-sm, gemm-warp-k-steps, gemm-single-slice-k and linear-mma-min-batch not negative
 
 // Kernel shapes chosen per layer (f16). An expand 1x1 with 16 input channels
 // over a large map: one 16-channel slice holds all of K, so each block runs
@@ -90,14 +91,18 @@ nn.graph @depthwise(%x: tensor<10x32x120x120xf32>) -> tensor<10x16x120x120xf32> 
 
 // -----
 
-// Deep K (1152 channels over 8x8 maps, batch 64): by default a warp
-// multiplies 32 channels (2 mma k-steps) per staged slice, A slices of
-// 64 x (32 + 8) halves, 36 iterations of the K loop. gemm-warp-k-steps=8
-// deepens the slices as far as the shared tiles stay within 48 KB: 64
-// channels, 18 iterations.
+// Deep K (1152 channels over 8x8 maps, batch 64): by default (from batch 2)
+// a warp multiplies 64 channels (4 mma k-steps) per staged slice, A slices
+// of 64 x (64 + 8) halves, 18 iterations of the K loop. With
+// gemm-warp-k-steps=2 (the default at batch 1) a slice is 32 channels, 36
+// iterations; 8 deepens the slices only as far as the shared tiles stay
+// within 48 KB, which is again 64 channels.
 // CHECK-LABEL: gpu.func @conv1x1_mma_f16_0
-// CHECK-SAME: workgroup(%{{.*}} : memref<2x64x40xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<1x32x72xf16,
-// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c1152{{.*}} step %c32{{.*}} iter_args
+// CHECK-SAME: workgroup(%{{.*}} : memref<2x64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<1x64x72xf16,
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c1152{{.*}} step %c64{{.*}} iter_args
+// KSTEPS2-LABEL: gpu.func @conv1x1_mma_f16_0
+// KSTEPS2-SAME: workgroup(%{{.*}} : memref<2x64x40xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<1x32x72xf16,
+// KSTEPS2: scf.for %{{.*}} = %c0{{.*}} to %c1152{{.*}} step %c32{{.*}} iter_args
 // KSTEPS-LABEL: gpu.func @conv1x1_mma_f16_0
 // KSTEPS-SAME: workgroup(%{{.*}} : memref<2x64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<1x64x72xf16,
 // KSTEPS: scf.for %{{.*}} = %c0{{.*}} to %c1152{{.*}} step %c64{{.*}} iter_args

@@ -2342,15 +2342,16 @@ bool ptxnet::kernels::mbconvOnTensorCores(const ConvShape &s,
 }
 
 namespace {
-/// Two adjacent depthwise outputs of a fused kernel's thread: v0 at column x
-/// and v1 at x + 1 of row y in the map (ox, oy in the block's patch), of the
+/// Two adjacent depthwise outputs of a fused kernel's thread, as one pair
+/// (vector<2 x f32>, or of the hidden tile's f16 with `halfMath`): columns x
+/// and x + 1 of row y in the map (ox, oy in the block's patch), of the
 /// block's j-th hidden channel ch (chOk: it exists). `ok`: the channel, row
 /// y and column x exist.
 struct DepthwisePair {
   Value j, ch, chOk;
   int64_t oy;
   Value ox, y, x, ok;
-  Value v0, v1;
+  Value pair;
 };
 } // namespace
 
@@ -2362,10 +2363,16 @@ struct DepthwisePair {
 /// kept in registers while the rows that use it are computed. Consecutive
 /// threads own consecutive column pairs (depthwiseSlots per channel). Every
 /// pair of every row and channel row of the patch reaches the sink.
+///
+/// With `halfMath` (an f16 hidden tile), the two columns are computed as one
+/// f16x2 pair: each tap is one fma.rn.f16x2 on the pair of hidden values the
+/// two outputs read, taken as loaded or put together from two loaded pairs
+/// by one permute, instead of two float32 FMAs on values converted one by
+/// one. The sums are then rounded to f16 at every tap.
 static void emitDepthwisePairsFromShared(
     KB &k, const ConvShape &s, const ExpandPatch &p, Value hidden, Value ch0,
     Value oy0, Value ox0, Value filter, Value bias, Value tid, Activation act,
-    llvm::function_ref<void(const DepthwisePair &)> sink) {
+    bool halfMath, llvm::function_ref<void(const DepthwisePair &)> sink) {
   ImplicitLocOpBuilder &b = k.b;
   const int64_t pairsPerRow = p.tw / 2, slots = depthwiseSlots(p.tw);
   const int64_t units = kHiddenRows * slots, threads = p.threads();
@@ -2376,6 +2383,10 @@ static void emitDepthwisePairsFromShared(
   const int64_t loads = ceilDiv(lead + needed, 2);
   Type half = cast<MemRefType>(hidden.getType()).getElementType();
   auto pairType = VectorType::get({2}, half);
+  auto f32Pair = VectorType::get({2}, b.getF32Type());
+  auto both = [&](Value v0, Value v1) -> Value {
+    return vector::FromElementsOp::create(b, f32Pair, ValueRange{v0, v1});
+  };
   k.loop(0, ceilDiv(units, threads) * threads, threads, [&](Value base) {
     Value e = k.add(base, tid);
     Value j = k.div(e, slots), m = k.rem(e, slots);
@@ -2385,41 +2396,78 @@ static void emitDepthwisePairsFromShared(
     k.ifThen(unitOk, [&] {
       auto [ch, chOk, taps, b0] =
           loadDepthwiseChannel(k, s, ch0, j, filter, bias);
+      if (halfMath) {
+        // Each tap and the bias once as an f16 pair (one cvt.rn.f16x2.f32).
+        for (Value &tap : taps)
+          tap = k.convert(both(tap, tap), pairType);
+        b0 = k.convert(both(b0, b0), pairType);
+      }
       Value ox = k.mul(m, 2);
       Value x = k.add(ox0, ox);
       Value columnOk = k.both(chOk, k.lt(x, s.ow));
       Value a0 = k.add(k.mul(ox, s.sw), p.shift - lead);
-      llvm::DenseMap<int64_t, SmallVector<Value>> rows; // region row -> taps
+      // Region row -> its values: with halfMath, the operand pair of each
+      // kx; else the columns from c0 on, as float32.
+      llvm::DenseMap<int64_t, SmallVector<Value>> rows;
       auto row = [&](int64_t r) -> ArrayRef<Value> {
         auto [it, inserted] = rows.try_emplace(r);
-        if (inserted) {
-          SmallVector<Value> values;
-          for (int64_t i = 0; i < loads; ++i) {
-            Value v = k.vectorLoad(pairType, hidden,
-                                   {j, k.add(a0, r * p.width + 2 * i)});
+        if (!inserted)
+          return it->second;
+        SmallVector<Value> loaded, values;
+        for (int64_t i = 0; i < loads; ++i) {
+          loaded.push_back(k.vectorLoad(pairType, hidden,
+                                        {j, k.add(a0, r * p.width + 2 * i)}));
+          if (!halfMath)
             for (int64_t h = 0; h < 2; ++h)
-              values.push_back(k.convert(vector::ExtractOp::create(b, v, h),
-                                         b.getF32Type()));
-          }
-          it->second.assign(values.begin() + lead,
-                            values.begin() + lead + needed);
+              values.push_back(
+                  k.convert(vector::ExtractOp::create(b, loaded.back(), h),
+                            b.getF32Type()));
         }
+        if (halfMath) {
+          // Tap kx of the outputs reads columns lead + kx and lead + sw + kx
+          // of the loaded ones.
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            int64_t c0 = lead + kx, c1 = lead + s.sw + kx;
+            it->second.push_back(
+                c1 == c0 + 1 && c0 % 2 == 0
+                    ? loaded[c0 / 2]
+                    : vector::ShuffleOp::create(
+                          b, loaded[c0 / 2], loaded[c1 / 2],
+                          ArrayRef<int64_t>{c0 % 2, 2 + c1 % 2}));
+          }
+          return it->second;
+        }
+        it->second.assign(values.begin() + lead,
+                          values.begin() + lead + needed);
         return it->second;
       };
       for (int64_t oy = 0; oy < p.th; ++oy) {
-        Value sum[2] = {b0, b0};
-        for (int64_t ky = 0; ky < s.kh; ++ky) {
-          ArrayRef<Value> h = row(oy * s.sh + ky);
-          for (int64_t c = 0; c < 2; ++c)
+        Value pair;
+        if (halfMath) {
+          pair = b0;
+          for (int64_t ky = 0; ky < s.kh; ++ky) {
+            ArrayRef<Value> h = row(oy * s.sh + ky);
             for (int64_t kx = 0; kx < s.kw; ++kx)
-              sum[c] = k.fma(sum[c], h[c * s.sw + kx], taps[ky * s.kw + kx]);
+              pair = k.fma(pair, h[kx], taps[ky * s.kw + kx]);
+          }
+        } else {
+          Value sum[2] = {b0, b0};
+          for (int64_t ky = 0; ky < s.kh; ++ky) {
+            ArrayRef<Value> h = row(oy * s.sh + ky);
+            for (int64_t c = 0; c < 2; ++c)
+              for (int64_t kx = 0; kx < s.kw; ++kx)
+                sum[c] = k.fma(sum[c], h[c * s.sw + kx], taps[ky * s.kw + kx]);
+          }
+          Value v0 = k.activate(sum[0], act), v1 = k.activate(sum[1], act);
+          pair = both(v0, v1);
         }
+        if (halfMath)
+          pair = k.activate(pair, act);
         for (int64_t r = oy * s.sh; r < (oy + 1) * s.sh; ++r)
           rows.erase(r); // no later output row reads it
         Value y = k.add(oy0, oy);
         Value ok = k.both(columnOk, k.lt(y, s.oh));
-        sink({j, ch, chOk, oy, ox, y, x, ok, k.activate(sum[0], act),
-              k.activate(sum[1], act)});
+        sink({j, ch, chOk, oy, ox, y, x, ok, pair});
       }
     });
   });
@@ -2434,17 +2482,17 @@ static void storeDepthwisePair(KB &k, const ConvShape &s, Value out, Value n,
   if (s.ow % 2 == 0) {
     // x is even and below the even width: both columns are real.
     k.ifThen(d.ok, [&] {
-      Value pair = vector::FromElementsOp::create(
-          b, VectorType::get({2}, b.getF32Type()), ValueRange{d.v0, d.v1});
-      k.vectorStore(k.convert(pair, VectorType::get({2}, outType)), out,
+      k.vectorStore(k.convert(d.pair, VectorType::get({2}, outType)), out,
                     {n, d.ch, d.y, d.x});
     });
     return;
   }
-  k.ifThen(d.ok, [&] { k.write(d.v0, out, {n, d.ch, d.y, d.x}); });
+  k.ifThen(d.ok, [&] {
+    k.write(vector::ExtractOp::create(b, d.pair, 0), out, {n, d.ch, d.y, d.x});
+  });
   Value x1 = k.add(d.x, 1);
   k.ifThen(k.both(d.ok, k.lt(x1, s.ow)), [&] {
-    k.write(d.v1, out, {n, d.ch, d.y, x1});
+    k.write(vector::ExtractOp::create(b, d.pair, 1), out, {n, d.ch, d.y, x1});
   });
 }
 
@@ -2786,6 +2834,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   expand.expandIntoHidden(o.ch0, expandAct);
   emitDepthwisePairsFromShared(
       k, s, p, expand.tileB, o.ch0, o.oy0, o.ox0, wd, bd, expand.tid, act,
+      f16DepthwiseMath && half.isF16(),
       [&](const DepthwisePair &d) { storeDepthwisePair(k, s, out, o.n, d); });
   return {func, {tilesX * tilesY, ceilDiv(s.c, hc), s.n}, {p.threads(), 1, 1}};
 }
@@ -2884,11 +2933,15 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
         // too but whose junk could be NaN).
         emitDepthwisePairsFromShared(
             k, s, p, expand.tileB, ch0, o.oy0, o.ox0, wd, bd, expand.tid, act,
-            [&](const DepthwisePair &d) {
-              Value pair = vector::FromElementsOp::create(
-                  b, VectorType::get({2}, b.getF32Type()),
-                  ValueRange{k.sel(d.chOk, d.v0, k.f(0.0f)),
-                             k.sel(d.chOk, d.v1, k.f(0.0f))});
+            f16DepthwiseMath && half.isF16(), [&](const DepthwisePair &d) {
+              // Zero each value, then round the pair to 16 bits.
+              SmallVector<Value, 2> zeroed;
+              for (int64_t h = 0; h < 2; ++h) {
+                Value v = vector::ExtractOp::create(b, d.pair, h);
+                zeroed.push_back(k.sel(d.chOk, v, k.splat(v.getType(), 0.0f)));
+              }
+              Value pair =
+                  vector::FromElementsOp::create(b, d.pair.getType(), zeroed);
               k.vectorStore(k.convert(pair, VectorType::get({2}, half)), dw,
                             {d.j, k.add(d.ox, d.oy * p.tw)});
             });

@@ -21,7 +21,8 @@ namespace ptxnet::kernels {
 using ptxnet::Precision;
 
 /// Element types (f32, f16 or bf16) of a kernel's global-memory tensors; the
-/// kernels compute in float32 and convert on load and store.
+/// kernels compute in float32 and convert on load and store (but for the
+/// fused kernels' f16 depthwise, see KernelEmitter's f16DepthwiseMath).
 struct Elements {
   mlir::Type in, filter, out;
 };
@@ -87,11 +88,13 @@ struct DepthwiseEpilogue {
 class KernelEmitter {
 public:
   /// With `dependentLaunch`, every kernel begins with griddepcontrol.wait
-  /// (sm_90): see convert-nn-to-gpu's dependent-launch.
+  /// (sm_90): see convert-nn-to-gpu's dependent-launch. With
+  /// `f16DepthwiseMath`, the fused kernels' depthwise convolutions over an
+  /// f16 hidden tile compute in f16x2 pairs (see f16-depthwise-math).
   KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize,
-                bool dependentLaunch, GemmTuning tuning)
+                bool dependentLaunch, bool f16DepthwiseMath, GemmTuning tuning)
       : module(module), blockSize(blockSize), dependentLaunch(dependentLaunch),
-        tuning(tuning) {}
+        f16DepthwiseMath(f16DepthwiseMath), tuning(tuning) {}
 
   /// Direct convolution, one thread per block of output channels (up to 16
   /// for a dense convolution, all of them with immediates, 1 for a grouped
@@ -204,6 +207,7 @@ private:
   mlir::gpu::GPUModuleOp module;
   int64_t blockSize;
   bool dependentLaunch;
+  bool f16DepthwiseMath;
   GemmTuning tuning;
 };
 

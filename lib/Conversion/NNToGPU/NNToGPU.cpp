@@ -111,7 +111,8 @@ struct ConvertNNToGPUPass
 class GraphLowering {
 public:
   GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
-                Precision precision, bool dependentLaunch, GemmTuning tuning,
+                Precision precision, bool dependentLaunch,
+                bool f16DepthwiseMath, GemmTuning tuning,
                 int64_t linearMmaMinBatch, bool linearFragments,
                 bool denseConvMma, bool padPlanes)
       : module(module), graph(graph), builder(module.getContext()),
@@ -121,8 +122,8 @@ public:
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
-    emitter = std::make_unique<KernelEmitter>(kernelModule, blockSize,
-                                              dependentLaunch, tuning);
+    emitter = std::make_unique<KernelEmitter>(
+        kernelModule, blockSize, dependentLaunch, f16DepthwiseMath, tuning);
   }
 
   LogicalResult run();
@@ -948,13 +949,13 @@ void ConvertNNToGPUPass::runOnOperation() {
     return signalPassFailure();
   }
   if (gemmWarpsPerSM < 1 || gemmBlocksPerSM < 0 || gemmTileBlocksPerSM < 1 ||
-      gemmWarpKSteps < 1 || gemmAsyncStages < 1 || gemmAsyncMinK < 1 ||
+      gemmWarpKSteps < 0 || gemmAsyncStages < 1 || gemmAsyncMinK < 1 ||
       gemmAsyncBlocksPerSM < 1 || gemmSingleSliceK < 0 ||
       linearMmaMinBatch < 0) {
     emitError(module.getLoc(), "gemm-warps-per-sm, gemm-tile-blocks-per-sm, "
-                               "gemm-warp-k-steps, gemm-async-stages, "
-                               "gemm-async-min-k and gemm-async-blocks-per-sm "
-                               "must be positive, gemm-blocks-per-sm, "
+                               "gemm-async-stages, gemm-async-min-k and "
+                               "gemm-async-blocks-per-sm must be positive, "
+                               "gemm-blocks-per-sm, gemm-warp-k-steps, "
                                "gemm-single-slice-k and linear-mma-min-batch "
                                "not negative");
     return signalPassFailure();
@@ -978,13 +979,19 @@ void ConvertNNToGPUPass::runOnOperation() {
   int64_t ringSharedKB = gemmAsyncSharedKB;
   if (ringSharedKB == 0)
     ringSharedKB = graphs.front().getBatchSize() == 1 ? 99 : 48;
+  // Deeper K slices per warp pay off once there are several images of
+  // columns; a single image has too few blocks to hide the longer slices.
+  int64_t warpKSteps = gemmWarpKSteps;
+  if (warpKSteps == 0)
+    warpKSteps = graphs.front().getBatchSize() == 1 ? 2 : 4;
   GemmTuning tuning{
       blocksPerSM,          gemmWarpsPerSM,   gemmTileBlocksPerSM,
-      gemmWarpKSteps,       gemmAsyncStages,  gemmAsyncMinK,
+      warpKSteps,           gemmAsyncStages,  gemmAsyncMinK,
       gemmAsyncBlocksPerSM, gemmSingleSliceK, ringSharedKB * 1024};
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
-                         dependentLaunch, tuning, linearMmaMinBatch,
-                         linearFragments, denseConvMma, padPlanes);
+                         dependentLaunch, f16DepthwiseMath, tuning,
+                         linearMmaMinBatch, linearFragments, denseConvMma,
+                         padPlanes);
   if (failed(lowering.run()))
     signalPassFailure();
 }
