@@ -2343,7 +2343,7 @@ bool ptxnet::kernels::mbconvOnTensorCores(const ConvShape &s,
 
 namespace {
 /// Two adjacent depthwise outputs of a fused kernel's thread, as one pair
-/// (vector<2 x f32>, or of the hidden tile's f16 with `halfMath`): columns x
+/// (vector<2 x f32>, or of f16 where the depthwise computes in f16): columns x
 /// and x + 1 of row y in the map (ox, oy in the block's patch), of the
 /// block's j-th hidden channel ch (chOk: it exists). `ok`: the channel, row
 /// y and column x exist.
@@ -2364,15 +2364,15 @@ struct DepthwisePair {
 /// threads own consecutive column pairs (depthwiseSlots per channel). Every
 /// pair of every row and channel row of the patch reaches the sink.
 ///
-/// With `halfMath` (an f16 hidden tile), the two columns are computed as one
-/// f16x2 pair: each tap is one fma.rn.f16x2 on the pair of hidden values the
-/// two outputs read, taken as loaded or put together from two loaded pairs
-/// by one permute, instead of two float32 FMAs on values converted one by
-/// one. The sums are then rounded to f16 at every tap.
+/// With `f16Math`, an f16 hidden tile's two columns are computed as one
+/// f16x2 pair (a bf16 tile's stay float32): each tap is one fma.rn.f16x2 on the
+/// pair of hidden values the two outputs read, taken as loaded or put together
+/// from two loaded pairs by one permute, instead of two float32 FMAs on values
+/// converted one by one. The sums are then rounded to f16 at every tap.
 static void emitDepthwisePairsFromShared(
     KB &k, const ConvShape &s, const ExpandPatch &p, Value hidden, Value ch0,
     Value oy0, Value ox0, Value filter, Value bias, Value tid, Activation act,
-    bool halfMath, llvm::function_ref<void(const DepthwisePair &)> sink) {
+    bool f16Math, llvm::function_ref<void(const DepthwisePair &)> sink) {
   ImplicitLocOpBuilder &b = k.b;
   const int64_t pairsPerRow = p.tw / 2, slots = depthwiseSlots(p.tw);
   const int64_t units = kHiddenRows * slots, threads = p.threads();
@@ -2382,6 +2382,7 @@ static void emitDepthwisePairsFromShared(
   const int64_t lead = p.shift % 2, needed = s.sw + s.kw;
   const int64_t loads = ceilDiv(lead + needed, 2);
   Type half = cast<MemRefType>(hidden.getType()).getElementType();
+  const bool halfMath = f16Math && half.isF16();
   auto pairType = VectorType::get({2}, half);
   auto f32Pair = VectorType::get({2}, b.getF32Type());
   auto both = [&](Value v0, Value v1) -> Value {
@@ -2450,6 +2451,7 @@ static void emitDepthwisePairsFromShared(
             for (int64_t kx = 0; kx < s.kw; ++kx)
               pair = k.fma(pair, h[kx], taps[ky * s.kw + kx]);
           }
+          pair = k.activate(pair, act);
         } else {
           Value sum[2] = {b0, b0};
           for (int64_t ky = 0; ky < s.kh; ++ky) {
@@ -2461,8 +2463,6 @@ static void emitDepthwisePairsFromShared(
           Value v0 = k.activate(sum[0], act), v1 = k.activate(sum[1], act);
           pair = both(v0, v1);
         }
-        if (halfMath)
-          pair = k.activate(pair, act);
         for (int64_t r = oy * s.sh; r < (oy + 1) * s.sh; ++r)
           rows.erase(r); // no later output row reads it
         Value y = k.add(oy0, oy);
@@ -2834,7 +2834,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   expand.expandIntoHidden(o.ch0, expandAct);
   emitDepthwisePairsFromShared(
       k, s, p, expand.tileB, o.ch0, o.oy0, o.ox0, wd, bd, expand.tid, act,
-      f16DepthwiseMath && half.isF16(),
+      f16DepthwiseMath,
       [&](const DepthwisePair &d) { storeDepthwisePair(k, s, out, o.n, d); });
   return {func, {tilesX * tilesY, ceilDiv(s.c, hc), s.n}, {p.threads(), 1, 1}};
 }
@@ -2933,7 +2933,7 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
         // too but whose junk could be NaN).
         emitDepthwisePairsFromShared(
             k, s, p, expand.tileB, ch0, o.oy0, o.ox0, wd, bd, expand.tid, act,
-            f16DepthwiseMath && half.isF16(), [&](const DepthwisePair &d) {
+            f16DepthwiseMath, [&](const DepthwisePair &d) {
               // Zero each value, then round the pair to 16 bits.
               SmallVector<Value, 2> zeroed;
               for (int64_t h = 0; h < 2; ++h) {

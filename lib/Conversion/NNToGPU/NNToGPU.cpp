@@ -967,23 +967,25 @@ void ConvertNNToGPUPass::runOnOperation() {
         << int64_t(gemmAsyncSharedKB);
     return signalPassFailure();
   }
+  // The batch-dependent tuning defaults (0 below) differ at batch 1.
+  const bool singleImage = graphs.front().getBatchSize() == 1;
   // A single image gives every GEMM few columns: larger tiles (one block per
   // SM) then beat more blocks.
   int64_t blocksPerSM = gemmBlocksPerSM;
   if (blocksPerSM == 0)
-    blocksPerSM = graphs.front().getBatchSize() == 1 ? 1 : 2;
+    blocksPerSM = singleImage ? 1 : 2;
   // At batch 1 the pooled head's ring (K shared by 4 warps) holds 4 slices
   // in 99 KB instead of 2 in 48; at batch 10 the room lets 2 warps share the
   // head's K, and it measured slower, pooled within the block or not
   // (bench/RESULTS.md).
   int64_t ringSharedKB = gemmAsyncSharedKB;
   if (ringSharedKB == 0)
-    ringSharedKB = graphs.front().getBatchSize() == 1 ? 99 : 48;
+    ringSharedKB = singleImage ? 99 : 48;
   // Deeper K slices per warp pay off once there are several images of
   // columns; a single image has too few blocks to hide the longer slices.
   int64_t warpKSteps = gemmWarpKSteps;
   if (warpKSteps == 0)
-    warpKSteps = graphs.front().getBatchSize() == 1 ? 2 : 4;
+    warpKSteps = singleImage ? 2 : 4;
   GemmTuning tuning{
       blocksPerSM,          gemmWarpsPerSM,   gemmTileBlocksPerSM,
       warpKSteps,           gemmAsyncStages,  gemmAsyncMinK,
