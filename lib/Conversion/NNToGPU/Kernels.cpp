@@ -2262,6 +2262,23 @@ static int64_t depthwiseSlots(int64_t tw) {
   return pairs > 32 ? ceilDiv(pairs, 32) * 32 : llvm::PowerOf2Ceil(pairs);
 }
 
+/// A block's fixed cost in the planner's thread instructions: about 3000 are
+/// instructions (setup, the filter, barriers). From two images on, the grids
+/// run in several waves of resident blocks, and a block's cost also stands
+/// for the time it spends waiting on its serial phases (staging, barriers,
+/// the drain), which no instruction count shows. Measured on an H200 at
+/// batch 10 (bench/RESULTS.md, 2026-12-02): with 3000, the planner picked
+/// mbconv1's 5 x 60 patches over 6 x 60 (0.1% more instructions, 1/6 fewer
+/// blocks), and the larger ones ran 8% faster; likewise mbconv2's 4 x 30
+/// patches over 3 x 32, 1.5% faster. 15000 picks those, and keeps mbconv3's
+/// 6 x 16 over 4 x 30 (that one measured 6% slower); the program ran 1.2%
+/// faster. At batch 1 the grids are smaller than one wave (mbconv1's 48
+/// blocks), a kernel lasts about as long as one block, and the same larger
+/// patches measured 0.5% slower: there a block costs its instructions only.
+static int64_t blockOverhead(int64_t images) {
+  return images == 1 ? 3000 : 15000;
+}
+
 /// The patch with the least estimated instruction count over the whole map
 /// (thread instructions, from the kernel's loops): staging the region, the
 /// expand and its epilogue per position, the depthwise per pair of outputs
@@ -2300,11 +2317,11 @@ static std::optional<ExpandPatch> planExpandPatch(const ConvShape &s,
         // about 4 per staged vector and channel; 3/4 per position and
         // channel of K for the MMAs; 96 per position for the epilogue (32
         // hidden channels, about 3 each); 24 + 8 sw per output pair and row
-        // of the depthwise, in whole rounds of the block's threads; about
-        // 3000 for the rest (setup, filter, barriers).
-        int64_t block = kPad * positions / vw * 4 +
-                        positions * (kPad * 3 / 4 + 96) +
-                        rounds * p.threads() * th * (24 + 8 * s.sw) + 3000;
+        // of the depthwise, in whole rounds of the block's threads; and a
+        // fixed cost per block (blockOverhead).
+        int64_t block =
+            kPad * positions / vw * 4 + positions * (kPad * 3 / 4 + 96) +
+            rounds * p.threads() * th * (24 + 8 * s.sw) + blockOverhead(s.n);
         int64_t cost = ceilDiv(s.oh, th) * ceilDiv(s.ow, tw) * block;
         if (cost < bestCost) {
           bestCost = cost;
