@@ -213,10 +213,13 @@ nn.graph @expand_dw24(%x: tensor<1x24x16x16xf32>) -> tensor<1x64x8x8xf32> {
 // From f16 activations (here a depthwise's output) the region goes to shared
 // memory by cp.async, in vectors of 4 halves (8 bytes: the 16x16 map staged
 // from a column left of the window), zero-filled (no source bytes) where a
-// vector pads; no staged value passes through registers.
+// vector pads; no staged value passes through registers. The expand
+// filter's copies join the first slice's group: one wait for both.
 // CHECK-LABEL: gpu.func @expand_dw3x3_s1_relu6_mma_f16_1
 // CHECK-SAME: (%arg0: memref<2x16x16x16xf16>
-// CHECK-SAME: workgroup(%{{.*}} : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<32x264xf16, {{.*}}, %{{.*}} : memref<256xi16, {{.*}}) kernel
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<32x264xf16, {{.*}}, %{{.*}} : memref<256xi16, {{.*}}) kernel
+// CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}]
+// CHECK-NOT: nvgpu.device_async_wait
 // CHECK: scf.for
 // CHECK:   gpu.barrier
 // CHECK-NOT: vector.load %arg0

@@ -2574,16 +2574,24 @@ struct ExpandPhase {
 
   int64_t kK() const { return expandSlice(cin); }
   int64_t kPad() const { return expandPaddedK(cin); }
+  /// 16-bit input in vectors of 4 to 16 bytes (cp.async's sizes) is staged
+  /// by cp.async; f32 input (the graph's) and scalars through registers.
+  bool asyncStaging() const { return types.in == half && p.vw >= 2; }
 
   /// A: the expand filter rows ch0 .. ch0 + 31, all input channels (zero
-  /// past hid and past C), by cp.async in 16-byte pieces, waited for along
-  /// with any copies the thread issued before. Threads past the last piece
-  /// copy nothing; the group then commits whatever each thread issued.
+  /// past hid and past C), by cp.async in 16-byte pieces, with any copies
+  /// the thread issued before. Threads past the last piece copy nothing.
+  /// With cp.async staging, the copies join the first K slice's group and
+  /// its wait (expandIntoHidden): the block then waits out one memory
+  /// latency before its first MMAs instead of two. Else they are waited for
+  /// here.
   void stageExpandFilter(Value ch0) {
     ImplicitLocOpBuilder &b = k.b;
     MLIRContext *ctx = b.getContext();
     copyWindowAsync(k, tid, p.threads(), tileA, we, kHiddenRows, kPad(), ch0,
                     /*col0=*/Value(), s.c, cin);
+    if (asyncStaging())
+      return;
     Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
         b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
     nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
@@ -2656,9 +2664,6 @@ struct ExpandPhase {
             b, VectorType::get({2, 2}, b.getF32Type()), rowBias);
         init.append(4, frag);
       }
-    // 16-bit input in vectors of 4 to 16 bytes (cp.async's sizes) is staged
-    // by cp.async; f32 input (the graph's) and scalars through registers.
-    const bool asyncStaging = types.in == half && vw >= 2;
     SmallVector<Value> acc =
         k.loop(0, kPad(), kK, init, [&](Value c0, ValueRange a) {
           gpu::BarrierOp::create(b); // the previous slice's reads are done
@@ -2685,7 +2690,7 @@ struct ExpandPhase {
           auto written = [&](const Piece &p) {
             return k.both(p.chunk.valid, k.lt(p.row, kK));
           };
-          if (asyncStaging) {
+          if (asyncStaging()) {
             // Each vector goes to shared memory by cp.async, zero-filled (no
             // bytes read) where it pads: no staged value occupies registers
             // next to the accumulators (measured on an H200: mbconv2's
@@ -2940,7 +2945,7 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
         gpu::BarrierOp::create(b); // the previous block's project is done
         // The project filter's columns ch0 .. ch0 + 31 (zero past the
         // outputs and the hidden channels), by cp.async in 16-byte pieces;
-        // stageExpandFilter waits for them.
+        // they are waited for with the expand filter's (stageExpandFilter).
         copyWindowAsync(k, expand.tid, p.threads(), tileP, wp, rows, hc,
                         /*row0=*/Value(), ch0, oc, s.c);
         expand.stageExpandFilter(ch0);
