@@ -122,7 +122,11 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // CHECK: gpu.launch_func {{.*}} @ptxnet_kernels::@expand_dw3x3_s2_relu6_mma_f16_0 blocks in (%c1{{.*}}, %c3, %c2) threads in (%c160,
 // CHECK-SAME: args(%{{.*}} : memref<2x16x16x16xf32>, %{{.*}} : memref<96x16xf16>, %{{.*}} : memref<96xf32>, %{{.*}} : memref<96x1x3x3xf32>, %{{.*}} : memref<96xf32>, %{{.*}} : memref<2x96x8x8xf32>)
 // CHECK-LABEL: gpu.func @expand_dw3x3_s2_relu6_mma_f16_0
-// CHECK-SAME: workgroup(%[[A:.*]] : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<32x328xf16, {{.*}}, %[[M:.*]] : memref<320xi16, {{.*}}) kernel
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<32x328xf16, {{.*}}, %[[M:.*]] : memref<320xi16, {{.*}}, %[[TAPS:.*]] : memref<32x10xf32, {{.*}}) kernel
+// The depthwise taps and bias of the block's 32 channels go to their tile
+// by 4-byte copies that the expand filter's wait covers.
+// CHECK: nvgpu.device_async_copy %arg3[{{.*}}], %[[TAPS]][{{.*}}], 1, %{{.*}} : memref<96x1x3x3xf32>
+// CHECK: nvgpu.device_async_copy %arg4[{{.*}}], %[[TAPS]][{{.*}}], 1, %{{.*}} : memref<96xf32>
 // CHECK: scf.if
 // CHECK:   nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}], 8, %{{.*}} {bypassL1}
 // CHECK: %[[G:.*]] = nvgpu.device_async_create_group
@@ -152,8 +156,8 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // CHECK: %[[P:.*]] = vector.bitcast %[[ZEROED]] : vector<2xi16> to vector<2xf16>
 // CHECK: vector.store %[[P]], %[[B]]
 // CHECK: gpu.barrier
-// The depthwise: a thread owns two adjacent columns of a channel, loads its
-// 9 taps and bias once as f16 pairs and walks down the columns, reading each
+// The depthwise: a thread owns two adjacent columns of a channel, reads its
+// 9 taps and bias once from their tile as f16 pairs and walks down the columns, reading each
 // hidden row once as aligned pairs. By default (f16-depthwise-math) both
 // columns are one f16 pair: at stride 2 (with the window one column into
 // the first loaded pair) each tap's inputs are the odd or even halves of
@@ -161,7 +165,7 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // (fma.rn.f16x2). The 8-column map takes the outputs as pairs.
 // CHECK: scf.for
 // CHECK:   scf.if
-// CHECK-COUNT-9: memref.load %arg3
+// CHECK-COUNT-10: memref.load %[[TAPS]]
 // CHECK-COUNT-10: arith.truncf %{{.*}} : vector<2xf32> to vector<2xf16>
 // CHECK:   %[[H0:.*]] = vector.load %[[B]][{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xf16>
 // CHECK:   %[[H1:.*]] = vector.load %[[B]][{{.*}}] {alignment = 4 : i64} : {{.*}}, vector<2xf16>
@@ -174,7 +178,7 @@ nn.graph @project(%x: tensor<2x1152x8x8xf32>) -> tensor<2x64x8x8xf32> {
 // CHECK:   vector.store %{{.*}}, %arg5[{{.*}}] {alignment = 8 : i64} : memref<2x96x8x8xf32>, vector<2xf32>
 // With f16-depthwise-math=false, float32 FMAs on the converted values.
 // F32DW-LABEL: gpu.func @expand_dw3x3_s2_relu6_mma_f16_0
-// F32DW-COUNT-9: memref.load %arg3
+// F32DW-COUNT-10: memref.load %{{.*}} : memref<32x10xf32, #gpu.address_space<workgroup>>
 // F32DW-NOT: vector.shuffle
 // F32DW: arith.extf %{{.*}} : f16 to f32
 // F32DW-NOT: vector.shuffle

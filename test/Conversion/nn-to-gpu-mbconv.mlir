@@ -94,3 +94,53 @@ nn.graph @odd_width(%x: tensor<1x8x5x7xf32>) -> tensor<1x8x5x7xf32> {
   %y = nn.fused_mbconv %d, %we, %be expand_activation = relu6, %wd, %bd strides = [1, 1] padding = [1, 1, 1, 1] activation = relu6, %wp, %bp project_activation = relu : tensor<1x8x5x7xf32>, tensor<32x8x1x1xf32>, tensor<32x1x3x3xf32>, tensor<32xf32>, tensor<8x32x1x1xf32>, tensor<8xf32> -> tensor<1x8x5x7xf32>
   nn.output %y : tensor<1x8x5x7xf32>
 }
+
+// -----
+
+// From f16 input (a depthwise's output) in one K slice staged by cp.async,
+// each hidden block's expand filter and input slice are copied during the
+// previous block's project: the first block's before the loop; in the loop,
+// the project filter's copies are their own group, the wait at the top
+// leaves just that one in flight (numGroups = 1), the one before the project
+// waits for it, and after that barrier (A and B free) the next block's
+// copies are issued.
+// CHECK-LABEL: gpu.func @mbconv_dw3x3_s2_relu6_project_mma_f16_1
+// CHECK-SAME: workgroup(%[[A:.*]] : memref<32x24xf16, {{.*}}, %[[B:.*]] : memref<32x520xf16, {{.*}}, %{{.*}} : memref<512xi16, {{.*}}, %[[P:.*]] : memref<32x40xf16, {{.*}}, %[[D:.*]] : memref<32x104xf16, {{.*}})
+// CHECK: nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}]
+// CHECK: nvgpu.device_async_copy %arg0[{{.*}}], %[[B]][{{.*}}], 4
+// CHECK: nvgpu.device_async_create_group
+// CHECK-NOT: nvgpu.device_async_wait
+// CHECK: scf.for %{{.*}} = %c0{{[_0-9]*}} to %c3{{[_0-9]*}} step %c1{{[_0-9]*}} iter_args(
+// CHECK: arith.muli
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: nvgpu.device_async_copy %arg0
+// CHECK:   nvgpu.device_async_copy %arg5[{{.*}}], %[[P]][{{.*}}]
+// CHECK:   %[[PG:.*]] = nvgpu.device_async_create_group
+// CHECK-NEXT: nvgpu.device_async_wait %[[PG]] {numGroups = 1 : i32}
+// CHECK-NOT: nvgpu.device_async_copy
+// CHECK:   nvgpu.mma.sync
+// CHECK-NOT: nvgpu.device_async_copy
+// CHECK:   vector.store %{{.*}}, %[[D]]
+// CHECK-NOT: nvgpu.device_async_copy
+// CHECK:   nvgpu.device_async_wait %[[PG]] {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
+// CHECK:   scf.if
+// CHECK:     nvgpu.device_async_copy %arg1[{{.*}}], %[[A]][{{.*}}]
+// CHECK:     nvgpu.device_async_copy %arg0[{{.*}}], %[[B]][{{.*}}], 4
+// CHECK:     nvgpu.device_async_create_group
+// CHECK:   nvgpu.ldmatrix %[[P]]
+// CHECK:   nvgpu.mma.sync
+// CHECK:   scf.yield
+nn.graph @mbconv_prefetch(%x: tensor<2x16x32x32xf32>) -> tensor<2x24x16x16xf32> {
+  %w0 = arith.constant dense<0.1> : tensor<16x1x3x3xf32>
+  %b0 = arith.constant dense<0.1> : tensor<16xf32>
+  %d = nn.fused_conv2d %x, %w0, %b0 strides = [1, 1] padding = [1, 1, 1, 1] groups = 16 activation = relu6 : tensor<2x16x32x32xf32>, tensor<16x1x3x3xf32>, tensor<16xf32> -> tensor<2x16x32x32xf32>
+  %we = arith.constant dense<0.05> : tensor<72x16x1x1xf32>
+  %be = arith.constant dense<0.1> : tensor<72xf32>
+  %wd = arith.constant dense<0.1> : tensor<72x1x3x3xf32>
+  %bd = arith.constant dense<0.2> : tensor<72xf32>
+  %wp = arith.constant dense<0.03> : tensor<24x72x1x1xf32>
+  %bp = arith.constant dense<0.01> : tensor<24xf32>
+  %y = nn.fused_mbconv %d, %we, %be expand_activation = relu6, %wd, %bd strides = [2, 2] padding = [1, 1, 1, 1] activation = relu6, %wp, %bp project_activation = none : tensor<2x16x32x32xf32>, tensor<72x16x1x1xf32>, tensor<72x1x3x3xf32>, tensor<72xf32>, tensor<24x72x1x1xf32>, tensor<24xf32> -> tensor<2x24x16x16xf32>
+  nn.output %y : tensor<2x24x16x16xf32>
+}

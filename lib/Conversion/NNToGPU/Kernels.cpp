@@ -2038,6 +2038,19 @@ static DepthwiseChannel loadDepthwiseChannel(KB &k, const ConvShape &s,
   return c;
 }
 
+/// Hidden channel ch0 + j of the depthwise `s`, its taps and bias read from
+/// row j of a block's depthwise filter tile (kDepthwiseTapRow).
+static DepthwiseChannel readDepthwiseChannel(KB &k, const ConvShape &s,
+                                             Value ch0, Value j, Value tile) {
+  DepthwiseChannel c;
+  c.ch = k.add(ch0, j);
+  c.ok = k.lt(c.ch, s.c);
+  for (int64_t t = 0; t < s.kh * s.kw; ++t)
+    c.taps.push_back(k.load(tile, {j, k.c(t)}));
+  c.bias = k.load(tile, {j, k.c(s.kh * s.kw)});
+  return c;
+}
+
 /// The depthwise convolution `s` of the block's hidden tile, written to
 /// `out`. A thread owns one output column of one channel and walks down its
 /// th rows: the channel's taps and bias are loaded once, and each hidden
@@ -2228,9 +2241,15 @@ static int64_t expandPaddedK(int64_t inChannels) {
 
 /// Shared memory of a block: A (32 x (padded K + 8)), the B / hidden buffer
 /// (32 x (positions + 8)) of 16-bit floats, and the i16 mask per position.
-static int64_t expandSharedBytes(int64_t positions, int64_t inChannels) {
+/// A row of the tensor-core fused kernels' depthwise filter tile: a hidden
+/// channel's 3 x 3 taps, then its bias (float32).
+static constexpr int64_t kDepthwiseTapRow = 3 * 3 + 1;
+
+/// A, B / hidden, the mask and, with `tapTile`, the depthwise filter tile.
+static int64_t expandSharedBytes(int64_t positions, int64_t inChannels,
+                                 bool tapTile) {
   return 2 * kHiddenRows * (expandPaddedK(inChannels) + 8 + positions + 8) +
-         2 * positions;
+         2 * positions + (tapTile ? 4 * kHiddenRows * kDepthwiseTapRow : 0);
 }
 
 /// A fused MBConv kernel's project stage (nn.fused_mbconv): the filter
@@ -2308,7 +2327,8 @@ static std::optional<ExpandPatch> planExpandPatch(const ConvShape &s,
             ceilDiv(rh * width, kPositionsPerWarp) * kPositionsPerWarp;
         ExpandPatch p{th, tw, rh, width, shift, vw, positions};
         if (p.threads() > 1024 ||
-            expandSharedBytes(positions, inChannels) +
+            expandSharedBytes(positions, inChannels,
+                              /*tapTile=*/projectChannels == 0) +
                     projectSharedBytes(projectChannels, th, tw) >
                 48 * 1024)
           continue;
@@ -2375,11 +2395,14 @@ struct DepthwisePair {
 /// The depthwise convolution `s` of a block's hidden tile (rows of `width`
 /// positions whose first `shift` columns precede the window), each pair of
 /// outputs handed to `sink`. A thread owns two adjacent output columns of one
-/// channel and walks down its th rows: the channel's taps and bias are loaded
-/// once, and each hidden row it needs is read once, as aligned pairs, and
-/// kept in registers while the rows that use it are computed. Consecutive
-/// threads own consecutive column pairs (depthwiseSlots per channel). Every
-/// pair of every row and channel row of the patch reaches the sink.
+/// channel and walks down its th rows: the channel's taps and bias are read
+/// once, from the block's depthwise filter tile `tapTile` (staged with the
+/// expand filter, see ExpandPhase::stageDepthwiseFilter) or, where it is
+/// null, from `filter` and `bias` in device memory; each hidden row it needs is
+/// read once, as aligned pairs, and kept in registers while the rows that use
+/// it are computed. Consecutive threads own consecutive column pairs
+/// (depthwiseSlots per channel). Every pair of every row and channel row of the
+/// patch reaches the sink.
 ///
 /// With `f16Math`, an f16 hidden tile's two columns are computed as one
 /// f16x2 pair (a bf16 tile's stay float32): each tap is one fma.rn.f16x2 on the
@@ -2388,8 +2411,9 @@ struct DepthwisePair {
 /// converted one by one. The sums are then rounded to f16 at every tap.
 static void emitDepthwisePairsFromShared(
     KB &k, const ConvShape &s, const ExpandPatch &p, Value hidden, Value ch0,
-    Value oy0, Value ox0, Value filter, Value bias, Value tid, Activation act,
-    bool f16Math, llvm::function_ref<void(const DepthwisePair &)> sink) {
+    Value oy0, Value ox0, Value tapTile, Value filter, Value bias, Value tid,
+    Activation act, bool f16Math,
+    llvm::function_ref<void(const DepthwisePair &)> sink) {
   ImplicitLocOpBuilder &b = k.b;
   const int64_t pairsPerRow = p.tw / 2, slots = depthwiseSlots(p.tw);
   const int64_t units = kHiddenRows * slots, threads = p.threads();
@@ -2413,7 +2437,8 @@ static void emitDepthwisePairsFromShared(
       unitOk = k.both(unitOk, k.lt(m, pairsPerRow));
     k.ifThen(unitOk, [&] {
       auto [ch, chOk, taps, b0] =
-          loadDepthwiseChannel(k, s, ch0, j, filter, bias);
+          tapTile ? readDepthwiseChannel(k, s, ch0, j, tapTile)
+                  : loadDepthwiseChannel(k, s, ch0, j, filter, bias);
       if (halfMath) {
         // Each tap and the bias once as an f16 pair (one cvt.rn.f16x2.f32).
         for (Value &tap : taps)
@@ -2552,7 +2577,9 @@ struct ExpandPhase {
   const Elements &types;
   Type half;                // the tensor cores' operand type
   Value tileA, tileB, mask; // shared: expand filter rows, B / hidden, mask
+  Value dwTaps; // shared: depthwise taps and bias per hidden row, or null
   Value in, we, be;         // input, expand filter and bias
+  Value wd, bd;             // depthwise filter and bias
   FusedBlockOrigin o;       // the block's image, patch and window
   Value tid, warp, group, lane16, laneHalf, t;
 
@@ -2577,6 +2604,42 @@ struct ExpandPhase {
   /// 16-bit input in vectors of 4 to 16 bytes (cp.async's sizes) is staged
   /// by cp.async; f32 input (the graph's) and scalars through registers.
   bool asyncStaging() const { return types.in == half && p.vw >= 2; }
+
+  /// The depthwise taps and bias of hidden channels ch0 .. ch0 + 31 to the
+  /// depthwise filter tile (zero past the last channel), by 4-byte cp.async
+  /// copies that join the expand filter's wait (stageExpandFilter, to be
+  /// called next). The depthwise phase then reads them from shared memory
+  /// instead of waiting out a load from device memory.
+  void stageDepthwiseFilter(Value ch0) {
+    ImplicitLocOpBuilder &b = k.b;
+    const int64_t taps = s.kh * s.kw, threads = p.threads();
+    auto copy = [&](int64_t total, int64_t perRow,
+                    llvm::function_ref<SmallVector<Value>(Value, Value)> src,
+                    Value srcMemref, int64_t col0) {
+      for (int64_t base = 0; base < total; base += threads) {
+        Value e = k.add(tid, base);
+        k.ifThen(k.lt(e, total), [&] {
+          Value j = k.div(e, perRow), t = k.rem(e, perRow);
+          Value ch = k.add(ch0, j);
+          Value ok = k.lt(ch, s.c);
+          nvgpu::DeviceAsyncCopyOp::create(
+              b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dwTaps,
+              ValueRange{j, k.add(t, col0)}, srcMemref,
+              src(k.sel(ok, ch, k.c(0)), t), b.getIndexAttr(1),
+              k.sel(ok, k.c(1), k.c(0)), /*bypassL1=*/UnitAttr());
+        });
+      }
+    };
+    copy(
+        kHiddenRows * taps, taps,
+        [&](Value ch, Value t) -> SmallVector<Value> {
+          return {ch, k.c(0), k.div(t, s.kw), k.rem(t, s.kw)};
+        },
+        wd, 0);
+    copy(
+        kHiddenRows, 1,
+        [&](Value ch, Value) -> SmallVector<Value> { return {ch}; }, bd, taps);
+  }
 
   /// A: the expand filter rows ch0 .. ch0 + 31, all input channels (zero
   /// past hid and past C), by cp.async in 16-byte pieces, with any copies
@@ -2635,6 +2698,83 @@ struct ExpandPhase {
       });
   }
 
+  /// A piece of a K slice's staging: one of the thread's chunks in the slice
+  /// row of one of its channels.
+  struct Piece {
+    const Chunk &chunk;
+    Value row; // the channel's row in the slice
+    Value ch;  // its channel
+    Value ok;  // inside the image and below C
+  };
+  Piece slicePiece(const Chunk &chunk, int64_t c, Value c0) {
+    Value cc = k.add(cg, c * channelGroups);
+    Value ch = k.add(c0, cc);
+    return {chunk, cc, ch, k.both(chunk.inside, k.lt(ch, cin))};
+  }
+  /// Where a piece is read from (channel 0 where it pads).
+  SmallVector<Value> sliceSource(const Piece &piece) {
+    return {o.n, k.sel(piece.ok, piece.ch, k.c(0)), piece.chunk.iy,
+            piece.chunk.ix};
+  }
+  /// Whether the thread writes a piece (its chunk exists, its row is in the
+  /// slice).
+  Value sliceWritten(const Piece &piece) {
+    return k.both(piece.chunk.valid, k.lt(piece.row, kK()));
+  }
+
+  /// With asyncStaging: the thread's vectors of the K slice from channel c0
+  /// to B's first kK rows by cp.async, zero-filled (no bytes read) where
+  /// they pad, uncommitted. No staged value occupies registers next to the
+  /// accumulators (measured on an H200: mbconv2's kernel at batch 64 went
+  /// from 80.3 to 76.9 us).
+  void issueSliceCopies(Value c0) {
+    ImplicitLocOpBuilder &b = k.b;
+    const int64_t vw = p.vw;
+    for (int64_t c = 0; c < ceilDiv(kK(), channelGroups); ++c)
+      for (const Chunk &chunk : chunks) {
+        Piece piece = slicePiece(chunk, c, c0);
+        k.ifThen(sliceWritten(piece), [&] {
+          nvgpu::DeviceAsyncCopyOp::create(
+              b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tileB,
+              ValueRange{piece.row, piece.chunk.q}, in, sliceSource(piece),
+              b.getIndexAttr(vw), k.sel(piece.ok, k.c(vw), k.c(0)),
+              /*bypassL1=*/vw * 2 == 16 ? b.getUnitAttr() : UnitAttr());
+        });
+      }
+  }
+
+  /// The K slice from channel c0 in B's first kK rows, waited for (with
+  /// every copy the thread issued before): by cp.async, or through
+  /// registers (all loads, then all stores: one latency for the slice).
+  void stageSlice(Value c0) {
+    ImplicitLocOpBuilder &b = k.b;
+    if (asyncStaging()) {
+      issueSliceCopies(c0);
+      Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
+          b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), ValueRange{});
+      nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
+      return;
+    }
+    auto inVector = VectorType::get({p.vw}, types.in);
+    auto halfVector = VectorType::get({p.vw}, half);
+    struct Staged {
+      Piece piece;
+      Value v;
+    };
+    SmallVector<Staged> staged;
+    for (int64_t c = 0; c < ceilDiv(kK(), channelGroups); ++c)
+      for (const Chunk &chunk : chunks) {
+        Piece piece = slicePiece(chunk, c, c0);
+        Value v = k.vectorLoad(inVector, in, sliceSource(piece));
+        v = k.sel(piece.ok, v, k.splat(inVector, 0.0f));
+        staged.push_back({piece, k.convert(v, halfVector)});
+      }
+    for (const Staged &item : staged)
+      k.ifThen(sliceWritten(item.piece), [&] {
+        k.vectorStore(item.v, tileB, {item.piece.row, item.piece.chunk.q});
+      });
+  }
+
   /// The expand of hidden channels ch0 .. ch0 + 31 over the region (A
   /// staged), written to the hidden tile: a 32 x positions GEMM over the
   /// input channels, B staged kK channels at a time, each warp owning two
@@ -2642,12 +2782,11 @@ struct ExpandPhase {
   /// accumulators starting at the bias; then the activation, the packing into
   /// 16-bit pairs and the zero padding (the mask) as the fragments go to the
   /// hidden tile, which reuses B's buffer. Ends with a barrier.
-  void expandIntoHidden(Value ch0, Activation expandAct) {
+  void expandIntoHidden(Value ch0, Activation expandAct,
+                        bool prestaged = false) {
     ImplicitLocOpBuilder &b = k.b;
-    MLIRContext *ctx = b.getContext();
-    const int64_t vw = p.vw, warps = p.warps(), kK = this->kK();
-    auto inVector = VectorType::get({vw}, types.in);
-    auto halfVector = VectorType::get({vw}, half);
+    const int64_t warps = p.warps(), kK = this->kK();
+    assert((!prestaged || kPad() == kK) && "only a single slice prestages");
     // Accumulators [g][mi][ni] of the warp's column groups warp + g * warps,
     // starting at the bias of their rows (group + 16 mi + 8 i).
     const int64_t groups = kPositionsPerWarp / 32;
@@ -2666,70 +2805,15 @@ struct ExpandPhase {
       }
     SmallVector<Value> acc =
         k.loop(0, kPad(), kK, init, [&](Value c0, ValueRange a) {
-          gpu::BarrierOp::create(b); // the previous slice's reads are done
-          // The thread's vectors of the slice: each of its chunks in the
-          // slice row of each of its channels.
-          struct Piece {
-            const Chunk &chunk;
-            Value row; // the channel's row in the slice
-            Value ch;  // its channel
-            Value ok;  // inside the image and below C
-          };
-          auto piece = [&](const Chunk &chunk, int64_t c) -> Piece {
-            Value cc = k.add(cg, c * channelGroups);
-            Value ch = k.add(c0, cc);
-            return {chunk, cc, ch, k.both(chunk.inside, k.lt(ch, cin))};
-          };
-          const int64_t channelsPerThread = ceilDiv(kK, channelGroups);
-          // Where a piece is read from (channel 0 where it pads), and
-          // whether the thread writes it (its chunk exists, its row is in
-          // the slice).
-          auto source = [&](const Piece &p) -> SmallVector<Value> {
-            return {o.n, k.sel(p.ok, p.ch, k.c(0)), p.chunk.iy, p.chunk.ix};
-          };
-          auto written = [&](const Piece &p) {
-            return k.both(p.chunk.valid, k.lt(p.row, kK));
-          };
-          if (asyncStaging()) {
-            // Each vector goes to shared memory by cp.async, zero-filled (no
-            // bytes read) where it pads: no staged value occupies registers
-            // next to the accumulators (measured on an H200: mbconv2's
-            // kernel at batch 64 went from 80.3 to 76.9 us).
-            for (int64_t c = 0; c < channelsPerThread; ++c)
-              for (const Chunk &chunk : chunks) {
-                Piece p = piece(chunk, c);
-                k.ifThen(written(p), [&] {
-                  nvgpu::DeviceAsyncCopyOp::create(
-                      b, nvgpu::DeviceAsyncTokenType::get(ctx), tileB,
-                      ValueRange{p.row, p.chunk.q}, in, source(p),
-                      b.getIndexAttr(vw), k.sel(p.ok, k.c(vw), k.c(0)),
-                      /*bypassL1=*/vw * 2 == 16 ? b.getUnitAttr() : UnitAttr());
-                });
-              }
-            Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
-                b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
-            nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
+          if (prestaged) {
+            // The caller waited for the slice's copies; the barrier makes
+            // every thread's visible.
+            gpu::BarrierOp::create(b);
           } else {
-            // All loads, then all stores: one latency for the whole slice.
-            struct Staged {
-              Piece piece;
-              Value v;
-            };
-            SmallVector<Staged> staged;
-            for (int64_t c = 0; c < channelsPerThread; ++c)
-              for (const Chunk &chunk : chunks) {
-                Piece p = piece(chunk, c);
-                Value v = k.vectorLoad(inVector, in, source(p));
-                v = k.sel(p.ok, v, k.splat(inVector, 0.0f));
-                staged.push_back({p, k.convert(v, halfVector)});
-              }
-            for (const Staged &item : staged)
-              k.ifThen(written(item.piece), [&] {
-                k.vectorStore(item.v, tileB,
-                              {item.piece.row, item.piece.chunk.q});
-              });
+            gpu::BarrierOp::create(b); // the previous slice's reads are done
+            stageSlice(c0);
+            gpu::BarrierOp::create(b);
           }
-          gpu::BarrierOp::create(b);
           SmallVector<Value> next(a.begin(), a.end());
           for (int64_t ks = 0; ks < kK; ks += 16) {
             SmallVector<Value> aFrag;
@@ -2808,6 +2892,8 @@ static ExpandPhase makeExpandPhase(KB &k, gpu::GPUFuncOp func,
   e.in = func.getArgument(0);
   e.we = func.getArgument(1);
   e.be = func.getArgument(2);
+  e.wd = func.getArgument(3);
+  e.bd = func.getArgument(4);
   e.tid = tid;
   e.warp = warp;
   e.group = group;
@@ -2840,23 +2926,27 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
       *planExpandPatch(s, cin, types.in.getIntOrFloatBitWidth() / 8);
   const int64_t tilesX = ceilDiv(s.ow, p.tw), tilesY = ceilDiv(s.oh, p.th);
   // B's first kK rows hold the staged input slice during the expand; the
-  // whole buffer then holds the hidden tile.
-  auto func =
-      createKernel(name, expandDepthwiseArguments(ctx, s, cin, types, half),
-                   expandSharedTiles(ctx, p, cin, half));
+  // whole buffer then holds the hidden tile. Then the depthwise filter tile.
+  SmallVector<Type> tiles = expandSharedTiles(ctx, p, cin, half);
+  tiles.push_back(workgroupMemref(ctx, {hc, kDepthwiseTapRow}));
+  auto func = createKernel(
+      name, expandDepthwiseArguments(ctx, s, cin, types, half), tiles);
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  auto [in, we, be, wd, bd, out] = expandDepthwiseOperands(func);
+  // The other operands go to ExpandPhase.
+  Value out = expandDepthwiseOperands(func).back();
   ExpandPhase expand = makeExpandPhase(k, func, s, p, cin, types, tilesX);
   expand.pairedBLoads = true;
+  expand.dwTaps = func.getWorkgroupAttributions()[3];
   const FusedBlockOrigin &o = expand.o;
+  expand.stageDepthwiseFilter(o.ch0);
   expand.stageExpandFilter(o.ch0);
   expand.planChunksAndMask();
   expand.expandIntoHidden(o.ch0, expandAct);
   emitDepthwisePairsFromShared(
-      k, s, p, expand.tileB, o.ch0, o.oy0, o.ox0, wd, bd, expand.tid, act,
-      f16DepthwiseMath,
+      k, s, p, expand.tileB, o.ch0, o.oy0, o.ox0, expand.dwTaps, expand.wd,
+      expand.bd, expand.tid, act, f16DepthwiseMath,
       [&](const DepthwisePair &d) { storeDepthwisePair(k, s, out, o.n, d); });
   return {func, {tilesX * tilesY, ceilDiv(s.c, hc), s.n}, {p.threads(), 1, 1}};
 }
@@ -2903,7 +2993,10 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
     func->setAttr("nvvm.minctasm", b.getI32IntegerAttr(3));
   enterKernel(b, func);
   KB k{b};
-  Value wd = func.getArgument(3), bd = func.getArgument(4);
+  // (The depthwise filter and bias, arguments 3 and 4, go to ExpandPhase.
+  // Its depthwise loads them from device memory: staging them as the expand
+  // + depthwise kernel does took registers that spilled under the budget,
+  // 124 bytes in EfficientNet-B1's mbconv2 at batch 64.)
   Value wp = func.getArgument(5), bp = func.getArgument(6);
   Value out = func.getArgument(7);
   Value tileP = func.getWorkgroupAttributions()[3];
@@ -2939,23 +3032,53 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
         b, VectorType::get({2, 2}, b.getF32Type()), rowBias));
   }
 
+  // With the input in one K slice staged by cp.async, each hidden block's
+  // expand filter and input slice are copied while the previous block's
+  // project runs (A and B are free by then), and its project filter while
+  // its own expand and depthwise run: a block no longer waits on device
+  // memory between its hidden blocks. Measured on an H200
+  // (bench/RESULTS.md, 2026-12-02): batch 64 0.8% faster, though
+  // EfficientNet-B1's mbconv2 spills 8 bytes under its register budget.
+  const int64_t hiddenBlocks = ceilDiv(s.c, hc);
+  const bool prefetch = expand.asyncStaging() && expand.kPad() == expand.kK();
+  auto commit = [&] {
+    return nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
+  };
+  auto prefetchHiddenBlock = [&](Value ch0) {
+    expand.stageExpandFilter(ch0);
+    expand.issueSliceCopies(k.c(0));
+    commit();
+  };
+  if (prefetch)
+    prefetchHiddenBlock(k.c(0));
   SmallVector<Value> acc =
-      k.loop(0, ceilDiv(s.c, hc), 1, init, [&](Value block, ValueRange a) {
+      k.loop(0, hiddenBlocks, 1, init, [&](Value block, ValueRange a) {
         Value ch0 = k.mul(block, hc);
         gpu::BarrierOp::create(b); // the previous block's project is done
         // The project filter's columns ch0 .. ch0 + 31 (zero past the
-        // outputs and the hidden channels), by cp.async in 16-byte pieces;
-        // they are waited for with the expand filter's (stageExpandFilter).
+        // outputs and the hidden channels), by cp.async in 16-byte pieces:
+        // with prefetch, their own group, waited for before the project;
+        // else waited for with the expand filter's (stageExpandFilter).
         copyWindowAsync(k, expand.tid, p.threads(), tileP, wp, rows, hc,
                         /*row0=*/Value(), ch0, oc, s.c);
-        expand.stageExpandFilter(ch0);
-        expand.expandIntoHidden(ch0, expandAct);
+        Value projectCopies;
+        if (prefetch) {
+          projectCopies = commit();
+          // All but the newest group: the prefetched filter and slice.
+          nvgpu::DeviceAsyncWaitOp::create(b, projectCopies,
+                                           b.getI32IntegerAttr(1));
+        } else {
+          expand.stageExpandFilter(ch0);
+        }
+        expand.expandIntoHidden(ch0, expandAct, /*prestaged=*/prefetch);
         // The depthwise outputs of the block's channels as the project's B
         // (zero for channels past the last, whose filter columns are zero
         // too but whose junk could be NaN).
         emitDepthwisePairsFromShared(
-            k, s, p, expand.tileB, ch0, o.oy0, o.ox0, wd, bd, expand.tid, act,
-            f16DepthwiseMath, [&](const DepthwisePair &d) {
+            k, s, p, expand.tileB, ch0, o.oy0, o.ox0, /*tapTile=*/Value(),
+            expand.wd, expand.bd, expand.tid, act, f16DepthwiseMath,
+            [&](const DepthwisePair &d) {
               // Zero each value, then round the pair to 16 bits.
               SmallVector<Value, 2> zeroed;
               for (int64_t h = 0; h < 2; ++h) {
@@ -2967,7 +3090,15 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
               k.vectorStore(k.convert(pair, VectorType::get({2}, half)), dw,
                             {d.j, k.add(d.ox, d.oy * p.tw)});
             });
+        if (prefetch)
+          nvgpu::DeviceAsyncWaitOp::create(b, projectCopies,
+                                           b.getI32IntegerAttr(0));
         gpu::BarrierOp::create(b);
+        // Every thread is done with A and B (the expand, the depthwise):
+        // the next hidden block's copies fly during the project.
+        if (prefetch)
+          k.ifThen(k.lt(k.add(block, 1), hiddenBlocks),
+                   [&] { prefetchHiddenBlock(k.add(ch0, hc)); });
         SmallVector<Value> next(a.begin(), a.end());
         for (int64_t ks = 0; ks < hc; ks += 16)
           for (int64_t i = 0; i < perWarp; ++i) {
