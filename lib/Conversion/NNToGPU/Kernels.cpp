@@ -2239,13 +2239,14 @@ static int64_t expandPaddedK(int64_t inChannels) {
          expandSlice(inChannels);
 }
 
-/// Shared memory of a block: A (32 x (padded K + 8)), the B / hidden buffer
-/// (32 x (positions + 8)) of 16-bit floats, and the i16 mask per position.
 /// A row of the tensor-core fused kernels' depthwise filter tile: a hidden
 /// channel's 3 x 3 taps, then its bias (float32).
 static constexpr int64_t kDepthwiseTapRow = 3 * 3 + 1;
 
-/// A, B / hidden, the mask and, with `tapTile`, the depthwise filter tile.
+/// Shared memory of a block: A (32 x (padded K + 8)), the B / hidden buffer
+/// (32 x (positions + 8)) of 16-bit floats, the i16 mask per position and,
+/// with `tapTile` (the expand + depthwise kernel), the depthwise filter tile
+/// (32 x kDepthwiseTapRow floats).
 static int64_t expandSharedBytes(int64_t positions, int64_t inChannels,
                                  bool tapTile) {
   return 2 * kHiddenRows * (expandPaddedK(inChannels) + 8 + positions + 8) +
@@ -2781,7 +2782,9 @@ struct ExpandPhase {
   /// 32-position column groups (m16n8k16 on ldmatrix fragments) with
   /// accumulators starting at the bias; then the activation, the packing into
   /// 16-bit pairs and the zero padding (the mask) as the fragments go to the
-  /// hidden tile, which reuses B's buffer. Ends with a barrier.
+  /// hidden tile, which reuses B's buffer. Ends with a barrier. `prestaged`
+  /// (a single slice only): the caller has staged the slice (and A) and
+  /// waited for its copies.
   void expandIntoHidden(Value ch0, Activation expandAct,
                         bool prestaged = false) {
     ImplicitLocOpBuilder &b = k.b;
