@@ -211,6 +211,17 @@ struct KB {
       x = arith::MinimumFOp::create(b, x, splat(x.getType(), 6.0f));
     return x;
   }
+  /// cp.async.commit_group: the thread's copies since the last commit (and
+  /// `tokens`' copies) as one group.
+  Value commitCopies(ValueRange tokens = {}) {
+    return nvgpu::DeviceAsyncCreateGroupOp::create(
+        b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
+  }
+  /// cp.async.wait_group: waits until at most `pending` of the thread's
+  /// newest groups are still in flight (`group`, the newest, names them).
+  void waitCopies(Value group, int32_t pending) {
+    nvgpu::DeviceAsyncWaitOp::create(b, group, b.getI32IntegerAttr(pending));
+  }
   Value threadId(gpu::Dimension d) { return gpu::ThreadIdOp::create(b, d); }
   Value blockId(gpu::Dimension d) { return gpu::BlockIdOp::create(b, d); }
   /// Runs `body` inside `if (cond)`.
@@ -1490,8 +1501,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
     return tokens;
   };
   auto commitGroup = [&](ValueRange tokens) -> Value {
-    return nvgpu::DeviceAsyncCreateGroupOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(ctx), tokens);
+    return k.commitCopies(tokens);
   };
   auto copyA = [&](Value c0, Value buf) {
     return commitGroup(copyATokens(c0, buf, Value()));
@@ -1864,8 +1874,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
     // multiplies one column tile and writes it out while the next tile's B
     // is already in flight.
     if (asyncA) {
-      nvgpu::DeviceAsyncWaitOp::create(b, copyA(k.c(0), k.c(0)),
-                                       b.getI32IntegerAttr(0));
+      k.waitCopies(copyA(k.c(0), k.c(0)), 0);
     } else {
       storeA(loadA(k.c(0)), k.c(0));
     }
@@ -1907,8 +1916,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
     SmallVector<Value> acc =
         k.loop(0, chunk, kK, zeros, [&](Value kOff, ValueRange accIn) {
           Value slice = k.div(kOff, kK);
-          nvgpu::DeviceAsyncWaitOp::create(b, inFlight,
-                                           b.getI32IntegerAttr(stages - 2));
+          k.waitCopies(inFlight, stages - 2);
           gpu::BarrierOp::create(b);
           copySlice(k.add(k.add(kBegin, kOff), (stages - 1) * kK),
                     k.rem(k.add(slice, stages - 1), stages));
@@ -1917,7 +1925,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
         });
     // The epilogue's tiles alias the ring: every copy (the trailing empty
     // ones included) must have landed and every warp be done reading.
-    nvgpu::DeviceAsyncWaitOp::create(b, inFlight, b.getI32IntegerAttr(0));
+    k.waitCopies(inFlight, 0);
     gpu::BarrierOp::create(b);
     epilogue(acc, j0);
     return launch;
@@ -1952,7 +1960,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
       // iteration, which ended with a barrier), then wait for this one: at
       // most the group just issued may still be in flight.
       Value next = copyA(k.add(c0, kK), k.rem(k.add(slice, 1), 2));
-      nvgpu::DeviceAsyncWaitOp::create(b, next, b.getI32IntegerAttr(1));
+      k.waitCopies(next, 1);
     }
     gpu::BarrierOp::create(b);
     // Prefetch the next slices (masked to zeros past C) before the MMAs.
@@ -1965,9 +1973,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
   if (asyncA) {
     // The last iteration's copy (past the chunk, unused) must land before
     // the block exits: wait on everything, through an empty group.
-    Value all = nvgpu::DeviceAsyncCreateGroupOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
-    nvgpu::DeviceAsyncWaitOp::create(b, all, b.getI32IntegerAttr(0));
+    k.waitCopies(k.commitCopies(), 0);
   }
   epilogue(ValueRange(state).take_front(8), j0);
   return launch;
@@ -2650,15 +2656,11 @@ struct ExpandPhase {
   /// latency before its first MMAs instead of two. Else they are waited for
   /// here.
   void stageExpandFilter(Value ch0) {
-    ImplicitLocOpBuilder &b = k.b;
-    MLIRContext *ctx = b.getContext();
     copyWindowAsync(k, tid, p.threads(), tileA, we, kHiddenRows, kPad(), ch0,
                     /*col0=*/Value(), s.c, cin);
     if (asyncStaging())
       return;
-    Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
-    nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
+    k.waitCopies(k.commitCopies(), 0);
   }
 
   /// Staging: the region's positions in vectors of vw ("chunks", cpc per
@@ -2748,12 +2750,9 @@ struct ExpandPhase {
   /// every copy the thread issued before): by cp.async, or through
   /// registers (all loads, then all stores: one latency for the slice).
   void stageSlice(Value c0) {
-    ImplicitLocOpBuilder &b = k.b;
     if (asyncStaging()) {
       issueSliceCopies(c0);
-      Value copies = nvgpu::DeviceAsyncCreateGroupOp::create(
-          b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), ValueRange{});
-      nvgpu::DeviceAsyncWaitOp::create(b, copies, b.getI32IntegerAttr(0));
+      k.waitCopies(k.commitCopies(), 0);
       return;
     }
     auto inVector = VectorType::get({p.vw}, types.in);
@@ -3044,14 +3043,10 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
   // EfficientNet-B1's mbconv2 spills 8 bytes under its register budget.
   const int64_t hiddenBlocks = ceilDiv(s.c, hc);
   const bool prefetch = expand.asyncStaging() && expand.kPad() == expand.kK();
-  auto commit = [&] {
-    return nvgpu::DeviceAsyncCreateGroupOp::create(
-        b, nvgpu::DeviceAsyncTokenType::get(ctx), ValueRange{});
-  };
   auto prefetchHiddenBlock = [&](Value ch0) {
     expand.stageExpandFilter(ch0);
     expand.issueSliceCopies(k.c(0));
-    commit();
+    k.commitCopies();
   };
   if (prefetch)
     prefetchHiddenBlock(k.c(0));
@@ -3067,10 +3062,9 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
                         /*row0=*/Value(), ch0, oc, s.c);
         Value projectCopies;
         if (prefetch) {
-          projectCopies = commit();
+          projectCopies = k.commitCopies();
           // All but the newest group: the prefetched filter and slice.
-          nvgpu::DeviceAsyncWaitOp::create(b, projectCopies,
-                                           b.getI32IntegerAttr(1));
+          k.waitCopies(projectCopies, 1);
         } else {
           expand.stageExpandFilter(ch0);
         }
@@ -3094,8 +3088,7 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
                             {d.j, k.add(d.ox, d.oy * p.tw)});
             });
         if (prefetch)
-          nvgpu::DeviceAsyncWaitOp::create(b, projectCopies,
-                                           b.getI32IntegerAttr(0));
+          k.waitCopies(projectCopies, 0);
         gpu::BarrierOp::create(b);
         // Every thread is done with A and B (the expand, the depthwise):
         // the next hidden block's copies fly during the project.
