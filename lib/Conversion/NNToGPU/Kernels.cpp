@@ -1500,11 +1500,8 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
     }
     return tokens;
   };
-  auto commitGroup = [&](ValueRange tokens) -> Value {
-    return k.commitCopies(tokens);
-  };
   auto copyA = [&](Value c0, Value buf) {
-    return commitGroup(copyATokens(c0, buf, Value()));
+    return k.commitCopies(copyATokens(c0, buf, Value()));
   };
   // cp.async of the B slice at c0 into ring buffer `buf`: pieces of pieceB
   // pixels, which never straddle two images (P % pieceB == 0); pieces past C,
@@ -1908,7 +1905,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
       Value live = k.lt(c0, kEnd);
       SmallVector<Value> tokens = copyATokens(c0, buf, live);
       llvm::append_range(tokens, copyBTokens(c0, buf, live));
-      return commitGroup(tokens);
+      return k.commitCopies(tokens);
     };
     Value inFlight;
     for (int64_t st = 0; st + 1 < stages; ++st)
