@@ -1,6 +1,8 @@
 // RUN: ptxnet-opt %s --split-input-file --convert-nn-to-gpu -verify-diagnostics
 // RUN: not ptxnet-opt %s --split-input-file --convert-nn-to-gpu=precision=fp8 2>&1 | FileCheck %s --check-prefix=PRECISION
 // PRECISION: error: unknown precision 'fp8': expected fp32, tf32, f16 or bf16
+// RUN: not ptxnet-opt %s --split-input-file --convert-nn-to-gpu=depthwise-column-rows=-3 2>&1 | FileCheck %s --check-prefix=COLUMNS
+// COLUMNS: error: depthwise-column-rows must be -1 (by shape), 0 (never) or positive, got -3
 
 nn.graph @symbolic(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
   // expected-error @+1 {{'nn.weight' op must be a constant before GPU lowering: run nn-import-weights (ptxnet-compile --weights) first}}

@@ -222,6 +222,12 @@ static const TuningFlag kTuningFlags[] = {
      "from this batch size on, below as --linear-fragments says (f16/bf16) "
      "or on CUDA cores; 0: never (measured slower on an H200)",
      &ConvertNNToGPUOptions::linearMmaMinBatch, 0},
+    {"depthwise-column-rows",
+     "Depthwise convolutions with a thread per output column walking down "
+     "this many output rows (a divisor of the output height); -1 picks "
+     "those of stride 1 on odd widths (measured faster there on an H200), "
+     "0: never",
+     &ConvertNNToGPUOptions::depthwiseColumnRows, -1},
 };
 
 static cl::opt<Emit> emit(
@@ -303,8 +309,9 @@ int main(int argc, char **argv) {
   for (auto [flag, option] : llvm::zip_equal(kTuningFlags, tuningOptions))
     if (*option < flag.min) {
       llvm::errs() << "error: --" << flag.name
-                   << (flag.min > 0 ? " must be positive"
-                                    : " must not be negative")
+                   << (flag.min > 0    ? " must be positive"
+                       : flag.min == 0 ? " must not be negative"
+                                       : " must be at least -1")
                    << ", got " << *option << "\n";
       return 1;
     }

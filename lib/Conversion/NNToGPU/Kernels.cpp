@@ -20,6 +20,7 @@
 
 #include <limits>
 #include <optional>
+#include <tuple>
 
 using namespace mlir;
 using namespace ptxnet;
@@ -224,6 +225,11 @@ struct KB {
   }
   Value threadId(gpu::Dimension d) { return gpu::ThreadIdOp::create(b, d); }
   Value blockId(gpu::Dimension d) { return gpu::BlockIdOp::create(b, d); }
+  /// The thread's index in a 1-D grid of blocks of `blockSize` threads.
+  Value globalThreadId(int64_t blockSize) {
+    return add(mul(blockId(gpu::Dimension::x), blockSize),
+               threadId(gpu::Dimension::x));
+  }
   /// Runs `body` inside `if (cond)`.
   void ifThen(Value cond, llvm::function_ref<void()> body) {
     auto ifOp = scf::IfOp::create(b, cond, /*withElseRegion=*/false);
@@ -420,6 +426,116 @@ static SmallVector<Type> directConvArguments(MLIRContext *ctx,
           activationMemref({s.n, s.oc, s.oh, s.ow}, types.out, s.outPlane)};
 }
 
+// Why stride 1 on odd widths only: there the direct kernel loads each
+// input of its 4 columns per thread as a scalar, 3 times (once a filter
+// row), and spends about 60 instructions an output. Walking down 15 rows,
+// a thread spends about 25 an output, and EfficientNet-B1's 15x15 depthwise
+// at batch 64 ran 22.0 -> 18.3 us on an H200. Where the direct kernel loads
+// vectors (8x8 maps, the 30x30 map of stride 2) it measured faster than the
+// walk (11.9 against 13.3 us, 15.9 against 16.9), and the 15x15 map of
+// stride 2 ran as fast either way (bench/RESULTS.md, 2026-12-02).
+int64_t KernelEmitter::depthwiseColumnRows(const ConvShape &s) const {
+  if (s.groups != s.c || s.icg != 1 || s.oc != s.c || columnRows == 0)
+    return 0;
+  if (columnRows > 0) // the most rows up to columnRows
+    for (int64_t ph = std::min(columnRows, s.oh);; --ph)
+      if (s.oh % ph == 0)
+        return ph;
+  if (s.sh != 1 || s.sw != 1 || s.w % 2 == 0)
+    return 0;
+  const int64_t columns = s.n * s.c * s.ow;
+  for (int64_t ph = s.oh; ph >= 2; --ph)
+    if (s.oh % ph == 0 && columns * (s.oh / ph) >= 528 * blockSize)
+      return ph;
+  return 0;
+}
+
+/// The body of a depthwise direct-convolution kernel that walks down
+/// columns (see emitDirectConv), `ph` output rows a thread; returns the
+/// number of threads.
+static int64_t walkDepthwiseColumns(KB &k, const ConvShape &s, Activation act,
+                                    int64_t ph, int64_t blockSize, Value in,
+                                    Value filter, Value bias, Value out) {
+  const int64_t rowBlocks = s.oh / ph;
+  const int64_t total = s.n * s.c * rowBlocks * s.ow;
+  Value idx = k.globalThreadId(blockSize);
+  k.ifThen(k.lt(idx, total), [&] {
+    // Consecutive threads own consecutive columns of a row block, so that
+    // every load and store of a warp covers whole rows.
+    Value ox = k.rem(idx, s.ow);
+    Value t = k.div(idx, s.ow);
+    Value oyTop = rowBlocks == 1 ? k.c(0) : k.mul(k.rem(t, rowBlocks), ph);
+    t = k.div(t, rowBlocks);
+    Value ch = k.rem(t, s.c), n = k.div(t, s.c);
+    // The window's columns; one past an edge of the image is read at
+    // column 0 and its taps are zero instead (finite activations times zero
+    // add nothing), so no load of the walk is masked by column.
+    Value x0 = k.sub(k.mul(ox, s.sw), k.c(s.pl));
+    SmallVector<Value> xs;
+    SmallVector<Value> taps; // [ky][kx]
+    SmallVector<Value> colOk;
+    for (int64_t kx = 0; kx < s.kw; ++kx) {
+      Value x = k.add(x0, kx);
+      Value ok;
+      if (kx < s.pl)
+        ok = k.ge0(x);
+      if ((s.ow - 1) * s.sw - s.pl + kx >= s.w) {
+        Value inside = k.lt(x, s.w);
+        ok = ok ? k.both(ok, inside) : inside;
+      }
+      colOk.push_back(ok);
+      xs.push_back(ok ? k.sel(ok, x, k.c(0)) : x);
+    }
+    for (int64_t ky = 0; ky < s.kh; ++ky)
+      for (int64_t kx = 0; kx < s.kw; ++kx) {
+        Value w = k.read(filter, {ch, k.c(0), k.c(ky), k.c(kx)});
+        taps.push_back(colOk[kx] ? k.sel(colOk[kx], w, k.f(0.0f)) : w);
+      }
+    Value bo = k.load(bias, {ch});
+    // Input rows top to bottom, each loaded once and added to every output
+    // row whose window holds it, in the direct kernel's order (ky, then kx),
+    // so that the sums match it. With one row block, rows outside the image
+    // are known here and skipped; else they are masked.
+    Value yTop = k.sub(k.mul(oyTop, s.sh), k.c(s.pt));
+    const int64_t inRows = (ph - 1) * s.sh + s.kh;
+    const int64_t lastTop = (rowBlocks - 1) * ph * s.sh - s.pt;
+    SmallVector<Value> acc(ph); // null until the row's first tap
+    for (int64_t i = 0; i < inRows; ++i) {
+      if (rowBlocks == 1 && (i - s.pt < 0 || i - s.pt >= s.h))
+        continue;
+      Value y = k.add(yTop, i);
+      bool mayPad = i - s.pt < 0 || lastTop + i >= s.h;
+      Value rowOk = mayPad ? k.both(k.ge0(y), k.lt(y, s.h)) : Value();
+      SmallVector<Value> v;
+      for (int64_t kx = 0; kx < s.kw; ++kx)
+        v.push_back(rowOk ? k.maskedLoad(rowOk, in, {n, ch, y, xs[kx]})
+                          : k.read(in, {n, ch, y, xs[kx]}));
+      for (int64_t r = 0; r < ph; ++r) {
+        int64_t ky = i - r * s.sh;
+        if (ky < 0 || ky >= s.kh)
+          continue;
+        if (!acc[r])
+          acc[r] = k.f(0.0f);
+        for (int64_t kx = 0; kx < s.kw; ++kx)
+          acc[r] = k.fma(acc[r], v[kx], taps[ky * s.kw + kx]);
+      }
+    }
+    for (int64_t r = 0; r < ph; ++r) {
+      Value sum = acc[r] ? acc[r] : k.f(0.0f);
+      k.write(k.activate(k.fadd(sum, bo), act), out,
+              {n, ch, k.add(oyTop, r), ox});
+    }
+  });
+  return total;
+}
+
+/// A direct convolution's operands: input, filter, bias, output.
+static std::tuple<Value, Value, Value, Value>
+directConvOperands(gpu::GPUFuncOp func) {
+  return {func.getArgument(0), func.getArgument(1), func.getArgument(2),
+          func.getArgument(3)};
+}
+
 KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
                                            Activation act,
                                            const Elements &types,
@@ -429,8 +545,13 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value in = func.getArgument(0), filter = func.getArgument(1),
-        bias = func.getArgument(2), out = func.getArgument(3);
+  Value in, filter, bias, out;
+  std::tie(in, filter, bias, out) = directConvOperands(func);
+  if (int64_t ph = depthwiseColumnRows(s)) {
+    int64_t threads =
+        walkDepthwiseColumns(k, s, act, ph, blockSize, in, filter, bias, out);
+    return {func, {ceilDiv(threads, blockSize), 1, 1}, {blockSize, 1, 1}};
+  }
 
   // A small dense filter known at compile time (the stem's 3x3x3x32) is
   // folded into the code: FMAs take it as immediates instead of loading it
@@ -459,8 +580,7 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
   const int64_t lead = (vw - s.pl % vw) % vw;
   const int64_t vectors = ceilDiv(lead + span, vw);
   int64_t total = s.n * ocBlocks * s.oh * owBlocks;
-  Value idx = k.add(k.mul(k.blockId(gpu::Dimension::x), blockSize),
-                    k.threadId(gpu::Dimension::x));
+  Value idx = k.globalThreadId(blockSize);
   k.ifThen(k.lt(idx, total), [&] {
     // NCHW output order: consecutive threads write consecutive columns.
     Value ox0 = k.mul(k.rem(idx, owBlocks), pw);
@@ -3573,8 +3693,7 @@ KernelLaunch KernelEmitter::emitElementwise(StringRef name, int64_t numElements,
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value idx = k.add(k.mul(k.blockId(gpu::Dimension::x), blockSize),
-                    k.threadId(gpu::Dimension::x));
+  Value idx = k.globalThreadId(blockSize);
   k.ifThen(k.lt(idx, numElements), [&] {
     Value x = k.read(func.getArgument(0), {idx});
     Value r;

@@ -91,10 +91,13 @@ public:
   /// (sm_90): see convert-nn-to-gpu's dependent-launch. With
   /// `f16DepthwiseMath`, the fused kernels' depthwise convolutions over an
   /// f16 hidden tile compute in f16x2 pairs (see f16-depthwise-math).
+  /// `columnRows`: see depthwise-column-rows.
   KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize,
-                bool dependentLaunch, bool f16DepthwiseMath, GemmTuning tuning)
+                bool dependentLaunch, bool f16DepthwiseMath, GemmTuning tuning,
+                int64_t columnRows)
       : module(module), blockSize(blockSize), dependentLaunch(dependentLaunch),
-        f16DepthwiseMath(f16DepthwiseMath), tuning(tuning) {}
+        f16DepthwiseMath(f16DepthwiseMath), tuning(tuning),
+        columnRows(columnRows) {}
 
   /// Direct convolution, one thread per block of output channels (up to 16
   /// for a dense convolution, all of them with immediates, 1 for a grouped
@@ -103,10 +106,19 @@ public:
   ///   (input NxCxHxW, filter OxC/gxKHxKW, bias O, output NxOxOHxOW).
   /// `filterValues`, when given for a filter that
   /// directConvFilterAsImmediates accepts, are compiled into the kernel as
-  /// FMA immediates (the filter argument is then not read).
+  /// FMA immediates (the filter argument is then not read). A depthwise
+  /// convolution for which depthwiseColumnRows is not 0 has instead a
+  /// thread per output column and block of that many output rows, walking
+  /// down it: each input row it reads is loaded once for every output row
+  /// that uses it, and a warp's loads and stores cover whole rows.
   KernelLaunch emitDirectConv(llvm::StringRef name, const ConvShape &s,
                               nn::Activation act, const Elements &types,
                               mlir::DenseFPElementsAttr filterValues = {});
+
+  /// The output rows a thread of emitDirectConv walks down for the
+  /// depthwise convolution `s` (a divisor of OH; see depthwise-column-rows),
+  /// or 0 where each thread computes one row.
+  int64_t depthwiseColumnRows(const ConvShape &s) const;
 
   /// A dense convolution with at most 64 taps (C x KH x KW) and 64 output
   /// channels, like the stem, as an implicit GEMM on tensor cores (f16 or
@@ -209,6 +221,7 @@ private:
   bool dependentLaunch;
   bool f16DepthwiseMath;
   GemmTuning tuning;
+  int64_t columnRows;
 };
 
 /// How a tensor-core GEMM is cut: a block of wm x wn warps of 32 x 32

@@ -114,7 +114,7 @@ public:
                 Precision precision, bool dependentLaunch,
                 bool f16DepthwiseMath, GemmTuning tuning,
                 int64_t linearMmaMinBatch, bool linearFragments,
-                bool denseConvMma, bool padPlanes)
+                bool denseConvMma, bool padPlanes, int64_t columnRows)
       : module(module), graph(graph), builder(module.getContext()),
         precision(precision), dependentLaunch(dependentLaunch), tuning(tuning),
         linearMmaMinBatch(linearMmaMinBatch), linearFragments(linearFragments),
@@ -122,8 +122,9 @@ public:
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
-    emitter = std::make_unique<KernelEmitter>(
-        kernelModule, blockSize, dependentLaunch, f16DepthwiseMath, tuning);
+    emitter = std::make_unique<KernelEmitter>(kernelModule, blockSize,
+                                              dependentLaunch, f16DepthwiseMath,
+                                              tuning, columnRows);
   }
 
   LogicalResult run();
@@ -663,15 +664,15 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                        storage(conv.getResult())};
         // On tensor cores where the output is 16-bit (the operand type; a
         // graph output is f32).
-        auto k = denseConvMma && types.out != builder.getF32Type() &&
-                         denseConvOnTensorCores(s, tuning)
-                     ? emitter->emitDenseConvMma(
-                           kernelName(kind + "_mma_" +
-                                      stringifyPrecision(precision).str()),
-                           s, conv.getActivation(), types)
-                     : emitter->emitDirectConv(kernelName(kind), s,
-                                               conv.getActivation(), types,
-                                               filterValues);
+        KernelLaunch k;
+        if (denseConvMma && types.out != builder.getF32Type() &&
+            denseConvOnTensorCores(s, tuning))
+          k = emitter->emitDenseConvMma(
+              kernelName(kind + "_mma_" + stringifyPrecision(precision).str()),
+              s, conv.getActivation(), types);
+        else
+          k = emitter->emitDirectConv(kernelName(kind), s, conv.getActivation(),
+                                      types, filterValues);
         launch(k,
                {viewOf(conv.getInput()), viewOf(conv.getFilter()),
                 viewOf(conv.getBias()), viewOf(conv.getResult())},
@@ -960,6 +961,12 @@ void ConvertNNToGPUPass::runOnOperation() {
                                "not negative");
     return signalPassFailure();
   }
+  if (depthwiseColumnRows < -1) {
+    emitError(module.getLoc(), "depthwise-column-rows must be -1 (by shape), "
+                               "0 (never) or positive, got ")
+        << int64_t(depthwiseColumnRows);
+    return signalPassFailure();
+  }
   if (gemmAsyncSharedKB != 0 &&
       (gemmAsyncSharedKB < 48 || gemmAsyncSharedKB > 227)) {
     emitError(module.getLoc(), "gemm-async-shared-kb must be 0 or within 48 "
@@ -993,7 +1000,7 @@ void ConvertNNToGPUPass::runOnOperation() {
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
                          dependentLaunch, f16DepthwiseMath, tuning,
                          linearMmaMinBatch, linearFragments, denseConvMma,
-                         padPlanes);
+                         padPlanes, depthwiseColumnRows);
   if (failed(lowering.run()))
     signalPassFailure();
 }
