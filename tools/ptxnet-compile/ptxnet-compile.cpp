@@ -152,6 +152,14 @@ static cl::opt<bool> f16DepthwiseMath(
              "0.9% faster at batch 64 on an H200, EfficientNet-B1's error "
              "unchanged; --f16-depthwise-math=false for float32 sums)"),
     cl::init(ConvertNNToGPUOptions().f16DepthwiseMath), cl::cat(tuning));
+static cl::opt<bool> f16StemMath(
+    "f16-stem-math",
+    cl::desc("f16: direct convolutions with a compiled-in filter (the stem) "
+             "compute pairs of adjacent columns with fma.rn.f16x2 (on by "
+             "default, measured 1.6% faster at batch 64 on an H200, "
+             "EfficientNet-B1's error unchanged; --f16-stem-math=false for "
+             "float32 sums)"),
+    cl::init(ConvertNNToGPUOptions().f16StemMath), cl::cat(tuning));
 static cl::opt<bool> linearFragments(
     "linear-fragments",
     cl::desc("f16/bf16: the linear layer on tensor cores, each warp's "
@@ -431,6 +439,7 @@ int main(int argc, char **argv) {
     toGpu.*flag.field = *option;
   toGpu.denseConvMma = denseConvMma;
   toGpu.f16DepthwiseMath = f16DepthwiseMath;
+  toGpu.f16StemMath = f16StemMath;
   toGpu.padPlanes = padPlanes;
   toGpu.linearFragments = linearFragments;
   lower.addPass(createConvertNNToGPU(toGpu));

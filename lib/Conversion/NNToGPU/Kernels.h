@@ -91,13 +91,14 @@ public:
   /// (sm_90): see convert-nn-to-gpu's dependent-launch. With
   /// `f16DepthwiseMath`, the fused kernels' depthwise convolutions over an
   /// f16 hidden tile compute in f16x2 pairs (see f16-depthwise-math).
-  /// `columnRows`: see depthwise-column-rows.
+  /// `columnRows`: see depthwise-column-rows; `f16StemMath`: see
+  /// f16-stem-math.
   KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize,
                 bool dependentLaunch, bool f16DepthwiseMath, GemmTuning tuning,
-                int64_t columnRows)
+                int64_t columnRows, bool f16StemMath)
       : module(module), blockSize(blockSize), dependentLaunch(dependentLaunch),
         f16DepthwiseMath(f16DepthwiseMath), tuning(tuning),
-        columnRows(columnRows) {}
+        columnRows(columnRows), f16StemMath(f16StemMath) {}
 
   /// Direct convolution, one thread per block of output channels (up to 16
   /// for a dense convolution, all of them with immediates, 1 for a grouped
@@ -106,7 +107,9 @@ public:
   ///   (input NxCxHxW, filter OxC/gxKHxKW, bias O, output NxOxOHxOW).
   /// `filterValues`, when given for a filter that
   /// directConvFilterAsImmediates accepts, are compiled into the kernel as
-  /// FMA immediates (the filter argument is then not read). A depthwise
+  /// FMA immediates (the filter argument is then not read); with
+  /// f16StemMath and an f16 output, on f16x2 pairs of adjacent columns. A
+  /// depthwise
   /// convolution for which depthwiseColumnRows is not 0 has instead a
   /// thread per output column and block of that many output rows, walking
   /// down it: each input row it reads is loaded once for every output row
@@ -222,6 +225,7 @@ private:
   bool f16DepthwiseMath;
   GemmTuning tuning;
   int64_t columnRows;
+  bool f16StemMath;
 };
 
 /// How a tensor-core GEMM is cut: a block of wm x wn warps of 32 x 32

@@ -114,7 +114,8 @@ public:
                 Precision precision, bool dependentLaunch,
                 bool f16DepthwiseMath, GemmTuning tuning,
                 int64_t linearMmaMinBatch, bool linearFragments,
-                bool denseConvMma, bool padPlanes, int64_t columnRows)
+                bool denseConvMma, bool padPlanes, int64_t columnRows,
+                bool f16StemMath)
       : module(module), graph(graph), builder(module.getContext()),
         precision(precision), dependentLaunch(dependentLaunch), tuning(tuning),
         linearMmaMinBatch(linearMmaMinBatch), linearFragments(linearFragments),
@@ -124,7 +125,7 @@ public:
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
     emitter = std::make_unique<KernelEmitter>(kernelModule, blockSize,
                                               dependentLaunch, f16DepthwiseMath,
-                                              tuning, columnRows);
+                                              tuning, columnRows, f16StemMath);
   }
 
   LogicalResult run();
@@ -1000,7 +1001,7 @@ void ConvertNNToGPUPass::runOnOperation() {
   GraphLowering lowering(module, graphs.front(), blockSize, *kind,
                          dependentLaunch, f16DepthwiseMath, tuning,
                          linearMmaMinBatch, linearFragments, denseConvMma,
-                         padPlanes, depthwiseColumnRows);
+                         padPlanes, depthwiseColumnRows, f16StemMath);
   if (failed(lowering.run()))
     signalPassFailure();
 }
