@@ -401,9 +401,13 @@ bool ptxnet::kernels::directConvFilterAsImmediates(const ConvShape &s) {
 /// feeds up to kw of them and each filter tap all of them, as long as the
 /// layer still gives four blocks per SM (528 on an H100). 8 only at stride 1
 /// over whole rows (measured: 20% faster for mbconv1's depthwise at batch
-/// 64, but 37% slower at stride 2).
+/// 64, but 37% slower at stride 2). With `pairs` (f16x2 sums of column
+/// pairs, see f16StemMath), at least 2 while there is a block per SM: a
+/// pair halves the FMAs, and the stem at batch 10 (half a wave of blocks)
+/// measured 14.9 -> 13.8 us on an H200; at batch 1 (28 blocks) it was
+/// slower.
 static int64_t outputColumnsPerThread(const ConvShape &s, int64_t ocb,
-                                      int64_t blockSize) {
+                                      int64_t blockSize, bool pairs) {
   int64_t threads = s.n * (s.oc / ocb) * s.oh * s.ow;
   for (int64_t pw : {8, 4, 2}) {
     if (pw == 8 && (s.sw != 1 || s.ow % 8 != 0))
@@ -412,6 +416,9 @@ static int64_t outputColumnsPerThread(const ConvShape &s, int64_t ocb,
         ocb * pw <= kMaxDirectAccumulators)
       return pw;
   }
+  if (pairs && s.ow >= 4 && threads / 2 >= 132 * blockSize &&
+      ocb <= kMaxDirectAccumulators)
+    return 2;
   return 1;
 }
 
@@ -562,7 +569,11 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
       immediates.push_back(v.convertToFloat());
   const int64_t ocb = outputChannelsPerThread(s, !immediates.empty());
   const int64_t ocBlocks = s.oc / ocb;
-  const int64_t pw = outputColumnsPerThread(s, ocb, blockSize);
+  // With f16StemMath, a compiled-in filter and an f16 output, pairs of
+  // adjacent columns are summed in f16x2 (see pairMath below).
+  const bool pairsWanted =
+      f16StemMath && !immediates.empty() && types.out.isF16();
+  const int64_t pw = outputColumnsPerThread(s, ocb, blockSize, pairsWanted);
   const int64_t owBlocks = ceilDiv(s.ow, pw);
   // The input columns a thread's pw outputs read in one filter row.
   const int64_t span = (pw - 1) * s.sw + s.kw;
@@ -592,16 +603,15 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
     Value group = k.div(o0, s.oc / s.groups);
     Value y0 = k.sub(k.mul(oy, s.sh), k.c(s.pt));
     Value x0 = k.sub(k.mul(ox0, s.sw), k.c(s.pl));
-    // With pairMath (f16StemMath, a compiled-in filter, an f16 output and
-    // column pairs), f16x2 sums of adjacent column pairs [j][p / 2]: one
+    // With pairMath, f16x2 sums of adjacent column pairs [j][p / 2]: one
     // fma.rn.f16x2 takes a tap to two outputs, the inputs rounded to f16 in
     // pairs (cvt.rn.f16x2.f32), the sums rounded at every tap. The stem at
     // batch 64 spent 83% of its instructions on float32 FMAs.
-    const bool pairMath =
-        f16StemMath && !immediates.empty() && types.out.isF16() && pw % 2 == 0;
+    const bool pairMath = pairsWanted && pw % 2 == 0;
     auto pairType = VectorType::get({2}, b.getF16Type());
-    SmallVector<Value> pairSums(pairMath ? ocb * pw / 2 : 0,
-                                k.splat(pairType, 0.0f));
+    SmallVector<Value> pairSums;
+    if (pairMath)
+      pairSums.assign(ocb * pw / 2, k.splat(pairType, 0.0f));
     // Adds input channel ci's taps to sums[j][p]; ciStatic is ci as a
     // number where the channel loop is unrolled (immediates).
     auto accumulate = [&](Value ci, int64_t ciStatic,
