@@ -327,6 +327,14 @@ static void enterKernel(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   b.setInsertionPoint(func.getBody().front().getTerminator());
 }
 
+/// The operands of the kernels that take (input, filter or weights, bias,
+/// output): the direct convolutions and the linear layers.
+static std::tuple<Value, Value, Value, Value>
+inWeightBiasOut(gpu::GPUFuncOp func) {
+  return {func.getArgument(0), func.getArgument(1), func.getArgument(2),
+          func.getArgument(3)};
+}
+
 static MemRefType f32Memref(MLIRContext *ctx, ArrayRef<int64_t> shape) {
   return MemRefType::get(shape, Float32Type::get(ctx));
 }
@@ -536,13 +544,6 @@ static int64_t walkDepthwiseColumns(KB &k, const ConvShape &s, Activation act,
   return total;
 }
 
-/// A direct convolution's operands: input, filter, bias, output.
-static std::tuple<Value, Value, Value, Value>
-directConvOperands(gpu::GPUFuncOp func) {
-  return {func.getArgument(0), func.getArgument(1), func.getArgument(2),
-          func.getArgument(3)};
-}
-
 KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
                                            Activation act,
                                            const Elements &types,
@@ -553,7 +554,7 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
   enterKernel(b, func);
   KB k{b};
   Value in, filter, bias, out;
-  std::tie(in, filter, bias, out) = directConvOperands(func);
+  std::tie(in, filter, bias, out) = inWeightBiasOut(func);
   if (int64_t ph = depthwiseColumnRows(s)) {
     int64_t threads =
         walkDepthwiseColumns(k, s, act, ph, blockSize, in, filter, bias, out);
@@ -832,8 +833,8 @@ KernelLaunch KernelEmitter::emitDenseConvMma(StringRef name, const ConvShape &s,
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value in = func.getArgument(0), filter = func.getArgument(1),
-        bias = func.getArgument(2), out = func.getArgument(3);
+  Value in, filter, bias, out;
+  std::tie(in, filter, bias, out) = inWeightBiasOut(func);
   Value staged = func.getWorkgroupAttributions()[0];
   Value outTile = func.getWorkgroupAttributions()[1];
   Value tileA = func.getWorkgroupAttributions()[2];
@@ -3353,8 +3354,8 @@ KernelLaunch KernelEmitter::emitLinear(StringRef name, int64_t n, int64_t kDim,
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value in = func.getArgument(0), weight = func.getArgument(1),
-        bias = func.getArgument(2), out = func.getArgument(3);
+  Value in, weight, bias, out;
+  std::tie(in, weight, bias, out) = inWeightBiasOut(func);
   Value rows = func.getWorkgroupAttributions()[0];
   Value tid = k.threadId(gpu::Dimension::x);
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
@@ -3566,8 +3567,8 @@ KernelLaunch KernelEmitter::emitLinearMma(StringRef name, int64_t n,
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value in = func.getArgument(0), weight = func.getArgument(1),
-        bias = func.getArgument(2), out = func.getArgument(3);
+  Value in, weight, bias, out;
+  std::tie(in, weight, bias, out) = inWeightBiasOut(func);
   Value sums = func.getWorkgroupAttributions()[0];
   Value tid = k.threadId(gpu::Dimension::x);
   Value lane = k.rem(tid, 32), warp = k.div(tid, 32);
