@@ -129,6 +129,12 @@ struct KB {
       elements.push_back(round(vector::ExtractOp::create(b, v, e)));
     return vector::FromElementsOp::create(b, vec, elements);
   }
+  /// The 2-vector (v0, v1) of their scalar type: a pair that one cvt or one
+  /// f16x2 instruction then takes at once.
+  Value pair(Value v0, Value v1) {
+    return vector::FromElementsOp::create(b, VectorType::get({2}, v0.getType()),
+                                          ValueRange{v0, v1});
+  }
   /// Loads and stores of tensors in global memory, which may be stored as
   /// f16 or bf16: the kernels' arithmetic is float32.
   Value read(Value m, ValueRange idx) {
@@ -571,10 +577,14 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
   const int64_t ocb = outputChannelsPerThread(s, !immediates.empty());
   const int64_t ocBlocks = s.oc / ocb;
   // With f16StemMath, a compiled-in filter and an f16 output, pairs of
-  // adjacent columns are summed in f16x2 (see pairMath below).
+  // adjacent columns are summed in f16x2 (pairMath): one fma.rn.f16x2 takes
+  // a tap to two outputs, the inputs rounded to f16 in pairs
+  // (cvt.rn.f16x2.f32), the sums rounded at every tap. The stem at batch 64
+  // spent 83% of its instructions on float32 FMAs.
   const bool pairsWanted =
       f16StemMath && !immediates.empty() && types.out.isF16();
   const int64_t pw = outputColumnsPerThread(s, ocb, blockSize, pairsWanted);
+  const bool pairMath = pairsWanted && pw % 2 == 0;
   const int64_t owBlocks = ceilDiv(s.ow, pw);
   // The input columns a thread's pw outputs read in one filter row.
   const int64_t span = (pw - 1) * s.sw + s.kw;
@@ -604,11 +614,7 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
     Value group = k.div(o0, s.oc / s.groups);
     Value y0 = k.sub(k.mul(oy, s.sh), k.c(s.pt));
     Value x0 = k.sub(k.mul(ox0, s.sw), k.c(s.pl));
-    // With pairMath, f16x2 sums of adjacent column pairs [j][p / 2]: one
-    // fma.rn.f16x2 takes a tap to two outputs, the inputs rounded to f16 in
-    // pairs (cvt.rn.f16x2.f32), the sums rounded at every tap. The stem at
-    // batch 64 spent 83% of its instructions on float32 FMAs.
-    const bool pairMath = pairsWanted && pw % 2 == 0;
+    // With pairMath, the f16x2 sums of adjacent column pairs [j][p / 2].
     auto pairType = VectorType::get({2}, b.getF16Type());
     SmallVector<Value> pairSums;
     if (pairMath)
@@ -636,12 +642,9 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
               for (int64_t kx = 0; kx < s.kw; ++kx) {
                 SmallVector<Value> inPairs;
                 for (int64_t q = 0; q < pw; q += 2)
-                  inPairs.push_back(
-                      k.convert(vector::FromElementsOp::create(
-                                    b, VectorType::get({2}, b.getF32Type()),
-                                    ValueRange{row[q * s.sw + kx],
-                                               row[(q + 1) * s.sw + kx]}),
-                                pairType));
+                  inPairs.push_back(k.convert(
+                      k.pair(row[q * s.sw + kx], row[(q + 1) * s.sw + kx]),
+                      pairType));
                 for (int64_t j = 0; j < ocb; ++j) {
                   Value wv = k.splat(
                       pairType,
@@ -687,20 +690,19 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
     for (int64_t j = 0; j < ocb; ++j) {
       Value o = k.add(o0, j);
       Value bo = k.load(bias, {o});
+      // With pairMath, the channel's activated f16 outputs.
+      SmallVector<Value> halfOut;
       if (pairMath) {
-        Value bp = k.convert(
-            vector::FromElementsOp::create(
-                b, VectorType::get({2}, b.getF32Type()), ValueRange{bo, bo}),
-            pairType);
+        Value bp = k.convert(k.pair(bo, bo), pairType);
         for (int64_t q = 0; q < pw / 2; ++q) {
           Value h = k.activate(k.fadd(pairSums[j * (pw / 2) + q], bp), act);
-          acc[j * pw + 2 * q] = vector::ExtractOp::create(b, h, 0);
-          acc[j * pw + 2 * q + 1] = vector::ExtractOp::create(b, h, 1);
+          halfOut.push_back(vector::ExtractOp::create(b, h, 0));
+          halfOut.push_back(vector::ExtractOp::create(b, h, 1));
         }
       }
       // The activated output (j, q), as stored.
       auto result = [&](int64_t q) {
-        return pairMath ? acc[j * pw + q]
+        return pairMath ? halfOut[q]
                         : k.activate(k.fadd(acc[j * pw + q], bo), act);
       };
       if (vectorStore) {
@@ -967,16 +969,13 @@ KernelLaunch KernelEmitter::emitDenseConvMma(StringRef name, const ConvShape &s,
         for (int64_t i = 0; i < 2; ++i) {
           Value o = k.add(g, 16 * m + 8 * i);
           Value bo = biases[m * 2 + i];
-          SmallVector<Value> v;
+          SmallVector<Value, 2> v;
           for (int64_t j = 0; j < 2; ++j)
             v.push_back(k.fadd(
                 vector::ExtractOp::create(b, acc, ArrayRef<int64_t>{i, j}),
                 bo));
           Value pair = k.activate(
-              k.convert(vector::FromElementsOp::create(
-                            b, VectorType::get({2}, b.getF32Type()), v),
-                        VectorType::get({2}, half)),
-              act);
+              k.convert(k.pair(v[0], v[1]), VectorType::get({2}, half)), act);
           k.vectorStore(pair, outTile,
                         {k.add(k.mul(k.add(tileRow, o), p.outRow), ox)});
         }
@@ -1788,10 +1787,9 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
         // type (exact: rounding is monotonic and keeps 0 and 6), one store.
         auto pairType = VectorType::get({2}, types.out);
         for (int64_t ni = 0; ni < 4; ++ni) {
-          Value pair = vector::FromElementsOp::create(
-              b, VectorType::get({2}, b.getF32Type()),
-              ValueRange{k.fadd(element(mi, ni, i, 0), bo),
-                         k.fadd(element(mi, ni, i, 1), bo)});
+          Value v0 = k.fadd(element(mi, ni, i, 0), bo);
+          Value v1 = k.fadd(element(mi, ni, i, 1), bo);
+          Value pair = k.pair(v0, v1);
           k.vectorStore(k.activate(k.convert(pair, pairType), act), tileC,
                         {row, fragCol(ni, 0)});
         }
@@ -2604,10 +2602,6 @@ static void emitDepthwisePairsFromShared(
   Type half = cast<MemRefType>(hidden.getType()).getElementType();
   const bool halfMath = f16Math && half.isF16();
   auto pairType = VectorType::get({2}, half);
-  auto f32Pair = VectorType::get({2}, b.getF32Type());
-  auto both = [&](Value v0, Value v1) -> Value {
-    return vector::FromElementsOp::create(b, f32Pair, ValueRange{v0, v1});
-  };
   k.loop(0, ceilDiv(units, threads) * threads, threads, [&](Value base) {
     Value e = k.add(base, tid);
     Value j = k.div(e, slots), m = k.rem(e, slots);
@@ -2621,8 +2615,8 @@ static void emitDepthwisePairsFromShared(
       if (halfMath) {
         // Each tap and the bias once as an f16 pair (one cvt.rn.f16x2.f32).
         for (Value &tap : taps)
-          tap = k.convert(both(tap, tap), pairType);
-        b0 = k.convert(both(b0, b0), pairType);
+          tap = k.convert(k.pair(tap, tap), pairType);
+        b0 = k.convert(k.pair(b0, b0), pairType);
       }
       Value ox = k.mul(m, 2);
       Value x = k.add(ox0, ox);
@@ -2682,7 +2676,7 @@ static void emitDepthwisePairsFromShared(
                 sum[c] = k.fma(sum[c], h[c * s.sw + kx], taps[ky * s.kw + kx]);
           }
           Value v0 = k.activate(sum[0], act), v1 = k.activate(sum[1], act);
-          pair = both(v0, v1);
+          pair = k.pair(v0, v1);
         }
         for (int64_t r = oy * s.sh; r < (oy + 1) * s.sh; ++r)
           rows.erase(r); // no later output row reads it
