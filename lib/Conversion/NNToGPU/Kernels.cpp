@@ -321,7 +321,7 @@ gpu::GPUFuncOp KernelEmitter::createKernel(StringRef name,
   // only the launch with the drain. (Signalling at entry let the next
   // kernel's waiting blocks hold SMs this one still needed: 8% slower at
   // batch 10 on an H100, bench/RESULTS.md.)
-  if (dependentLaunch)
+  if (options.dependentLaunch)
     NVVM::GriddepcontrolOp::create(builder, module.getLoc(),
                                    NVVM::GridDepActionKind::wait);
   gpu::ReturnOp::create(builder, module.getLoc());
@@ -456,17 +456,19 @@ static SmallVector<Type> directConvArguments(MLIRContext *ctx,
 // walk (11.9 against 13.3 us, 15.9 against 16.9), and the 15x15 map of
 // stride 2 ran as fast either way (bench/RESULTS.md, 2026-12-02).
 int64_t KernelEmitter::depthwiseColumnRows(const ConvShape &s) const {
-  if (s.groups != s.c || s.icg != 1 || s.oc != s.c || columnRows == 0)
+  if (s.groups != s.c || s.icg != 1 || s.oc != s.c ||
+      options.depthwiseColumnRows == 0)
     return 0;
-  if (columnRows > 0) // the most rows up to columnRows
-    for (int64_t ph = std::min(columnRows, s.oh);; --ph)
+  if (options.depthwiseColumnRows >
+      0) // the most rows up to options.depthwiseColumnRows
+    for (int64_t ph = std::min(options.depthwiseColumnRows, s.oh);; --ph)
       if (s.oh % ph == 0)
         return ph;
   if (s.sh != 1 || s.sw != 1 || s.w % 2 == 0)
     return 0;
   const int64_t columns = s.n * s.c * s.ow;
   for (int64_t ph = s.oh; ph >= 2; --ph)
-    if (s.oh % ph == 0 && columns * (s.oh / ph) >= 528 * blockSize)
+    if (s.oh % ph == 0 && columns * (s.oh / ph) >= 528 * options.blockSize)
       return ph;
   return 0;
 }
@@ -562,9 +564,11 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
   Value in, filter, bias, out;
   std::tie(in, filter, bias, out) = inWeightBiasOut(func);
   if (int64_t ph = depthwiseColumnRows(s)) {
-    int64_t threads =
-        walkDepthwiseColumns(k, s, act, ph, blockSize, in, filter, bias, out);
-    return {func, {ceilDiv(threads, blockSize), 1, 1}, {blockSize, 1, 1}};
+    int64_t threads = walkDepthwiseColumns(k, s, act, ph, options.blockSize, in,
+                                           filter, bias, out);
+    return {func,
+            {ceilDiv(threads, options.blockSize), 1, 1},
+            {options.blockSize, 1, 1}};
   }
 
   // A small dense filter known at compile time (the stem's 3x3x3x32) is
@@ -582,8 +586,9 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
   // (cvt.rn.f16x2.f32), the sums rounded at every tap. The stem at batch 64
   // spent 83% of its instructions on float32 FMAs.
   const bool pairsWanted =
-      f16StemMath && !immediates.empty() && types.out.isF16();
-  const int64_t pw = outputColumnsPerThread(s, ocb, blockSize, pairsWanted);
+      options.f16StemMath && !immediates.empty() && types.out.isF16();
+  const int64_t pw =
+      outputColumnsPerThread(s, ocb, options.blockSize, pairsWanted);
   const bool pairMath = pairsWanted && pw % 2 == 0;
   const int64_t owBlocks = ceilDiv(s.ow, pw);
   // The input columns a thread's pw outputs read in one filter row.
@@ -602,7 +607,7 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
   const int64_t lead = (vw - s.pl % vw) % vw;
   const int64_t vectors = ceilDiv(lead + span, vw);
   int64_t total = s.n * ocBlocks * s.oh * owBlocks;
-  Value idx = k.globalThreadId(blockSize);
+  Value idx = k.globalThreadId(options.blockSize);
   k.ifThen(k.lt(idx, total), [&] {
     // NCHW output order: consecutive threads write consecutive columns.
     Value ox0 = k.mul(k.rem(idx, owBlocks), pw);
@@ -724,7 +729,9 @@ KernelLaunch KernelEmitter::emitDirectConv(StringRef name, const ConvShape &s,
       }
     }
   });
-  return {func, {ceilDiv(total, blockSize), 1, 1}, {blockSize, 1, 1}};
+  return {func,
+          {ceilDiv(total, options.blockSize), 1, 1},
+          {options.blockSize, 1, 1}};
 }
 
 //===----------------------------------------------------------------------===//
@@ -820,7 +827,7 @@ KernelLaunch KernelEmitter::emitDenseConvMma(StringRef name, const ConvShape &s,
                                              Activation act,
                                              const Elements &types) {
   MLIRContext *ctx = module.getContext();
-  const DenseConvMmaPlan p = *planDenseConvMma(s, tuning.sms);
+  const DenseConvMmaPlan p = *planDenseConvMma(s, options.tuning.sms);
   Type half = types.out; // the tensor cores' operand type
   const int64_t taps = s.c * s.kh * s.kw, kSteps = ceilDiv(taps, 16);
   const int64_t mTiles = ceilDiv(s.oc, 16);
@@ -1410,7 +1417,7 @@ KernelLaunch KernelEmitter::emitPointwiseGemmMma(
   assert((!dw || (!pooled && depthwiseEpilogueFits(s))) &&
          "a depthwise epilogue needs whole images in each column tile");
   const MmaGemmPlan plan =
-      planMmaGemm(s, act, pooled, precision, tuning,
+      planMmaGemm(s, act, pooled, precision, options.tuning,
                   half && types.in == halfOperand, /*wholeImages=*/dw);
   const int64_t p = s.h * s.w, cols = s.n * p;
   const int64_t wm = plan.wm, wn = plan.wn;
@@ -3114,7 +3121,7 @@ KernelLaunch KernelEmitter::emitExpandDepthwiseMma(StringRef name,
   expand.expandIntoHidden(o.ch0, expandAct);
   emitDepthwisePairsFromShared(
       k, s, p, expand.tileB, o.ch0, o.oy0, o.ox0, expand.dwTaps, expand.wd,
-      expand.bd, expand.tid, act, f16DepthwiseMath,
+      expand.bd, expand.tid, act, options.f16DepthwiseMath,
       [&](const DepthwisePair &d) { storeDepthwisePair(k, s, out, o.n, d); });
   return {func, {tilesX * tilesY, ceilDiv(s.c, hc), s.n}, {p.threads(), 1, 1}};
 }
@@ -3240,7 +3247,7 @@ KernelLaunch KernelEmitter::emitMBConvMma(StringRef name, const ConvShape &s,
         // too but whose junk could be NaN).
         emitDepthwisePairsFromShared(
             k, s, p, expand.tileB, ch0, o.oy0, o.ox0, /*tapTile=*/Value(),
-            expand.wd, expand.bd, expand.tid, act, f16DepthwiseMath,
+            expand.wd, expand.bd, expand.tid, act, options.f16DepthwiseMath,
             [&](const DepthwisePair &d) {
               // Zero each value, then round the pair to 16 bits.
               SmallVector<Value, 2> zeroed;
@@ -3544,7 +3551,7 @@ KernelLaunch KernelEmitter::emitLinearMma(StringRef name, int64_t n,
   // the weights stream at once (1000 outputs are 63 blocks of 16).
   int64_t imageTiles = std::min(kLinearMmaMaxImageTiles, ceilDiv(n, 8));
   while (imageTiles > 1 &&
-         ceilDiv(m, 16) * ceilDiv(n, 8 * imageTiles) < tuning.sms)
+         ceilDiv(m, 16) * ceilDiv(n, 8 * imageTiles) < options.tuning.sms)
     imageTiles = ceilDiv(imageTiles, 2);
   const int64_t images = 8 * imageTiles;
   const int64_t chunks = kDim / 32;
@@ -3742,7 +3749,7 @@ KernelLaunch KernelEmitter::emitElementwise(StringRef name, int64_t numElements,
   ImplicitLocOpBuilder b(func.getLoc(), ctx);
   enterKernel(b, func);
   KB k{b};
-  Value idx = k.globalThreadId(blockSize);
+  Value idx = k.globalThreadId(options.blockSize);
   k.ifThen(k.lt(idx, numElements), [&] {
     Value x = k.read(func.getArgument(0), {idx});
     Value r;
@@ -3767,5 +3774,7 @@ KernelLaunch KernelEmitter::emitElementwise(StringRef name, int64_t numElements,
     }
     k.write(r, func.getArgument(unary ? 1 : 2), {idx});
   });
-  return {func, {ceilDiv(numElements, blockSize), 1, 1}, {blockSize, 1, 1}};
+  return {func,
+          {ceilDiv(numElements, options.blockSize), 1, 1},
+          {options.blockSize, 1, 1}};
 }

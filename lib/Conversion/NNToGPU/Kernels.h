@@ -22,7 +22,7 @@ using ptxnet::Precision;
 
 /// Element types (f32, f16 or bf16) of a kernel's global-memory tensors; the
 /// kernels compute in float32 and convert on load and store (but for the
-/// fused kernels' f16 depthwise, see KernelEmitter's f16DepthwiseMath).
+/// fused kernels' f16 depthwise, see KernelOptions::f16DepthwiseMath).
 struct Elements {
   mlir::Type in, filter, out;
 };
@@ -85,20 +85,21 @@ struct DepthwiseEpilogue {
   nn::Activation act;
 };
 
+/// The choices convert-nn-to-gpu's options make inside the kernels (each is
+/// explained at its option, in Passes.td).
+struct KernelOptions {
+  int64_t blockSize = 256;          // block-size: threads of 1-D kernels
+  bool dependentLaunch = false;     // dependent-launch (sm_90)
+  bool f16DepthwiseMath = true;     // f16-depthwise-math
+  int64_t depthwiseColumnRows = -1; // depthwise-column-rows (-1: by shape)
+  bool f16StemMath = true;          // f16-stem-math
+  GemmTuning tuning = {};           // the gemm-* options
+};
+
 class KernelEmitter {
 public:
-  /// With `dependentLaunch`, every kernel begins with griddepcontrol.wait
-  /// (sm_90): see convert-nn-to-gpu's dependent-launch. With
-  /// `f16DepthwiseMath`, the fused kernels' depthwise convolutions over an
-  /// f16 hidden tile compute in f16x2 pairs (see f16-depthwise-math).
-  /// `columnRows`: see depthwise-column-rows; `f16StemMath`: see
-  /// f16-stem-math.
-  KernelEmitter(mlir::gpu::GPUModuleOp module, int64_t blockSize,
-                bool dependentLaunch, bool f16DepthwiseMath, GemmTuning tuning,
-                int64_t columnRows, bool f16StemMath)
-      : module(module), blockSize(blockSize), dependentLaunch(dependentLaunch),
-        f16DepthwiseMath(f16DepthwiseMath), tuning(tuning),
-        columnRows(columnRows), f16StemMath(f16StemMath) {}
+  KernelEmitter(mlir::gpu::GPUModuleOp module, const KernelOptions &options)
+      : module(module), options(options) {}
 
   /// Direct convolution, one thread per block of output channels (up to 16
   /// for a dense convolution, all of them with immediates, 1 for a grouped
@@ -220,12 +221,7 @@ private:
                                     llvm::ArrayRef<mlir::Type> workgroup = {});
 
   mlir::gpu::GPUModuleOp module;
-  int64_t blockSize;
-  bool dependentLaunch;
-  bool f16DepthwiseMath;
-  GemmTuning tuning;
-  int64_t columnRows;
-  bool f16StemMath;
+  const KernelOptions options;
 };
 
 /// How a tensor-core GEMM is cut: a block of wm x wn warps of 32 x 32

@@ -107,25 +107,28 @@ struct ConvertNNToGPUPass
   void runOnOperation() override;
 };
 
+/// What convert-nn-to-gpu's options choose beyond the kernels themselves:
+/// which kernel runs each op, and how activations are stored.
+struct LoweringOptions {
+  Precision precision = Precision::fp32;
+  KernelOptions kernels;
+  int64_t linearMmaMinBatch = 0; // linear-mma-min-batch
+  bool linearFragments = true;   // linear-fragments
+  bool denseConvMma = false;     // dense-conv-mma
+  bool padPlanes = true;         // pad-planes
+};
+
 /// Builds @ptxnet_forward for one graph.
 class GraphLowering {
 public:
-  GraphLowering(ModuleOp module, nn::GraphOp graph, int64_t blockSize,
-                Precision precision, bool dependentLaunch,
-                bool f16DepthwiseMath, GemmTuning tuning,
-                int64_t linearMmaMinBatch, bool linearFragments,
-                bool denseConvMma, bool padPlanes, int64_t columnRows,
-                bool f16StemMath)
+  GraphLowering(ModuleOp module, nn::GraphOp graph,
+                const LoweringOptions &options)
       : module(module), graph(graph), builder(module.getContext()),
-        precision(precision), dependentLaunch(dependentLaunch), tuning(tuning),
-        linearMmaMinBatch(linearMmaMinBatch), linearFragments(linearFragments),
-        denseConvMma(denseConvMma), padPlanes(padPlanes) {
+        options(options) {
     OpBuilder b(module.getContext());
     b.setInsertionPointToEnd(module.getBody());
     kernelModule = gpu::GPUModuleOp::create(b, graph.getLoc(), "ptxnet_kernels");
-    emitter = std::make_unique<KernelEmitter>(kernelModule, blockSize,
-                                              dependentLaunch, f16DepthwiseMath,
-                                              tuning, columnRows, f16StemMath);
+    emitter = std::make_unique<KernelEmitter>(kernelModule, options.kernels);
   }
 
   LogicalResult run();
@@ -181,13 +184,7 @@ private:
   ModuleOp module;
   nn::GraphOp graph;
   OpBuilder builder;
-  Precision precision;
-  bool dependentLaunch;
-  GemmTuning tuning;
-  int64_t linearMmaMinBatch;
-  bool linearFragments;
-  bool denseConvMma;
-  bool padPlanes;
+  const LoweringOptions options;
 
   gpu::GPUModuleOp kernelModule;
   std::unique_ptr<KernelEmitter> emitter;
@@ -222,7 +219,7 @@ template <typename FusedOp> static ConvShape expandDepthwiseShape(FusedOp f) {
 }
 
 bool GraphLowering::expandOnTensorCores(nn::FusedExpandDepthwiseOp f) const {
-  return isHalf(precision) &&
+  return isHalf(options.precision) &&
          expandDepthwiseOnTensorCores(expandDepthwiseShape(f),
                                       f.getInput().getType().getDimSize(1));
 }
@@ -236,14 +233,14 @@ static ConvShape expandShape(nn::FusedExpandDepthwiseOp f) {
 }
 
 bool GraphLowering::expandAsGemm(nn::FusedExpandDepthwiseOp f) const {
-  return isHalf(precision) && depthwiseEpilogueFits(expandShape(f));
+  return isHalf(options.precision) && depthwiseEpilogueFits(expandShape(f));
 }
 
 bool GraphLowering::linearOnTensorCores(nn::FusedLinearOp linear) const {
   int64_t batch = linear.getInput().getType().getDimSize(0);
-  return precision != Precision::fp32 &&
+  return options.precision != Precision::fp32 &&
          linear.getPrologue() == nn::Prologue::flatten &&
-         linearMmaMinBatch > 0 && batch >= linearMmaMinBatch;
+         options.linearMmaMinBatch > 0 && batch >= options.linearMmaMinBatch;
 }
 
 /// A linear layer over a flattened N x K input as a 1x1 convolution of K
@@ -262,7 +259,7 @@ LogicalResult GraphLowering::checkSupported() {
             op))
       return WalkResult::advance();
     if (auto block = dyn_cast<nn::FusedMBConvOp>(op)) {
-      if (isHalf(precision) &&
+      if (isHalf(options.precision) &&
           mbconvOnTensorCores(expandDepthwiseShape(block),
                               block.getInput().getType().getDimSize(1),
                               block.getType().getDimSize(1)))
@@ -314,13 +311,13 @@ LogicalResult GraphLowering::checkSupported() {
 /// type; biases and direct-convolution filters stay f32.
 Type GraphLowering::weightType(Operation *op, Value operand) {
   Type f32 = builder.getF32Type();
-  FloatType half = halfType(builder.getContext(), precision);
+  FloatType half = halfType(builder.getContext(), options.precision);
   if (auto conv = dyn_cast<nn::FusedConv2DOp>(op);
       conv && operand == conv.getFilter() && conv.isOneByOne()) {
     // tf32 GEMM filters are packed already rounded to tf32 (nearest), as the
     // activations are rounded when they are staged: the tensor cores would
     // otherwise truncate both.
-    if (precision == Precision::tf32)
+    if (options.precision == Precision::tf32)
       return builder.getTF32Type();
     return half ? Type(half) : f32;
   }
@@ -335,7 +332,7 @@ Type GraphLowering::weightType(Operation *op, Value operand) {
   if (auto linear = dyn_cast<nn::FusedLinearOp>(op);
       linear && operand == linear.getWeight()) {
     // On tensor cores the weight is the GEMM's filter, packed as above.
-    if (linearOnTensorCores(linear) && precision == Precision::tf32)
+    if (linearOnTensorCores(linear) && options.precision == Precision::tf32)
       return builder.getTF32Type();
     if (half)
       return half;
@@ -351,7 +348,7 @@ Type GraphLowering::weightType(Operation *op, Value operand) {
 /// layer after them) or it is the graph's output (the host ABI is f32).
 void GraphLowering::planStorage() {
   Type f32 = builder.getF32Type();
-  FloatType half = halfType(builder.getContext(), precision);
+  FloatType half = halfType(builder.getContext(), options.precision);
   Value output = graph.getOutputOp().getResults()[0];
   storageType[graph.getArgument(0)] = f32;
   for (Operation &op : graph.getBody().front().without_terminator()) {
@@ -363,8 +360,9 @@ void GraphLowering::planStorage() {
       result = half ? Type(half) : f32;
       if (half && conv.isOneByOne() &&
           (conv.getPooled() ||
-           planMmaGemm(s, conv.getActivation(), /*pooled=*/false, precision,
-                       tuning, storageType.lookup(conv.getInput()) == half)
+           planMmaGemm(s, conv.getActivation(), /*pooled=*/false,
+                       options.precision, options.kernels.tuning,
+                       storageType.lookup(conv.getInput()) == half)
                .accumulates))
         result = f32;
     } else if (isa<nn::FusedExpandDepthwiseOp, nn::FusedMBConvOp>(op)) {
@@ -409,8 +407,8 @@ ConvShape GraphLowering::pointwiseShape(nn::FusedConv2DOp conv) const {
 /// that neither pool nor accumulate (which run over the padded columns; the
 /// input and output of one must then both be padded).
 void GraphLowering::planPlanes() {
-  FloatType half = halfType(builder.getContext(), precision);
-  if (!padPlanes || !half)
+  FloatType half = halfType(builder.getContext(), options.precision);
+  if (!options.padPlanes || !half)
     return;
   Block &body = graph.getBody().front();
   Value output = graph.getOutputOp().getResults()[0];
@@ -420,8 +418,9 @@ void GraphLowering::planPlanes() {
       return false;
     if (conv.isOneByOne())
       return !conv.getPooled();
-    return !(denseConvMma &&
-             denseConvOnTensorCores(ConvShape::get(conv), tuning));
+    return !(
+        options.denseConvMma &&
+        denseConvOnTensorCores(ConvShape::get(conv), options.kernels.tuning));
   };
   for (Operation &op : body.without_terminator()) {
     if (!takesPadded(&op))
@@ -445,7 +444,8 @@ void GraphLowering::planPlanes() {
       Value in = conv.getInput(), out = conv.getResult();
       bool keep = paddedPlane.count(in) && paddedPlane.count(out) &&
                   !planMmaGemm(pointwiseShape(conv), conv.getActivation(),
-                               /*pooled=*/false, precision, tuning,
+                               /*pooled=*/false, options.precision,
+                               options.kernels.tuning,
                                /*halfInput=*/true)
                        .accumulates;
       if (!keep && (paddedPlane.count(in) || paddedPlane.count(out))) {
@@ -635,15 +635,17 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           Value filterView = weightView(op, conv.getFilter(), {s.oc, s.c});
           Elements types{storage(conv.getInput()), memrefElement(filterView),
                          storage(conv.getResult())};
-          auto k = precision == Precision::fp32
-                       ? emitter->emitPointwiseGemm(
-                             kernelName("conv1x1_gemm" + suffix), s,
-                             conv.getActivation(), pooled, types)
-                       : emitter->emitPointwiseGemmMma(
-                             kernelName("conv1x1_mma_" +
-                                        stringifyPrecision(precision).str() +
-                                        suffix),
-                             s, conv.getActivation(), pooled, precision, types);
+          auto k =
+              options.precision == Precision::fp32
+                  ? emitter->emitPointwiseGemm(
+                        kernelName("conv1x1_gemm" + suffix), s,
+                        conv.getActivation(), pooled, types)
+                  : emitter->emitPointwiseGemmMma(
+                        kernelName("conv1x1_mma_" +
+                                   stringifyPrecision(options.precision).str() +
+                                   suffix),
+                        s, conv.getActivation(), pooled, options.precision,
+                        types);
           if (k.accumulatesOutput)
             zeroOutput(outView, op->getLoc());
           launch(k,
@@ -666,10 +668,11 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         // On tensor cores where the output is 16-bit (the operand type; a
         // graph output is f32).
         KernelLaunch k;
-        if (denseConvMma && types.out != builder.getF32Type() &&
-            denseConvOnTensorCores(s, tuning))
+        if (options.denseConvMma && types.out != builder.getF32Type() &&
+            denseConvOnTensorCores(s, options.kernels.tuning))
           k = emitter->emitDenseConvMma(
-              kernelName(kind + "_mma_" + stringifyPrecision(precision).str()),
+              kernelName(kind + "_mma_" +
+                         stringifyPrecision(options.precision).str()),
               s, conv.getActivation(), types);
         else
           k = emitter->emitDirectConv(kernelName(kind), s, conv.getActivation(),
@@ -696,13 +699,13 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
             expandAsGemm(f)
                 ? emitter->emitPointwiseGemmMma(
                       kernelName("conv1x1_" + kind + "_mma_" +
-                                 stringifyPrecision(precision).str()),
+                                 stringifyPrecision(options.precision).str()),
                       expandShape(f), f.getExpandActivation(),
-                      /*pooled=*/false, precision, types, &epilogue)
+                      /*pooled=*/false, options.precision, types, &epilogue)
             : expandOnTensorCores(f)
                 ? emitter->emitExpandDepthwiseMma(
                       kernelName(kind + "_mma_" +
-                                 stringifyPrecision(precision).str()),
+                                 stringifyPrecision(options.precision).str()),
                       s, cin, f.getExpandActivation(), f.getActivation(), types)
                 : emitter->emitExpandDepthwise(kernelName(kind), s, cin,
                                                f.getExpandActivation(),
@@ -721,12 +724,12 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
         ConvShape s = expandDepthwiseShape(f);
         int64_t cin = f.getInput().getType().getDimSize(1);
         int64_t oc = f.getType().getDimSize(1);
-        std::string kind = "mbconv_dw" + std::to_string(s.kh) + "x" +
-                           std::to_string(s.kw) + "_s" + std::to_string(s.sh) +
-                           activationSuffix(f.getActivation()).str() +
-                           "_project" +
-                           activationSuffix(f.getProjectActivation()).str() +
-                           "_mma_" + stringifyPrecision(precision).str();
+        std::string kind =
+            "mbconv_dw" + std::to_string(s.kh) + "x" + std::to_string(s.kw) +
+            "_s" + std::to_string(s.sh) +
+            activationSuffix(f.getActivation()).str() + "_project" +
+            activationSuffix(f.getProjectActivation()).str() + "_mma_" +
+            stringifyPrecision(options.precision).str();
         Value expandFilter = weightView(op, f.getExpandFilter(), {s.c, cin});
         Value projectFilter = weightView(op, f.getProjectFilter(), {oc, s.c});
         Elements types{storage(f.getInput()), memrefElement(expandFilter),
@@ -749,9 +752,11 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           Elements types{storage(linear.getInput()), memrefElement(weight),
                          storage(linear.getResult())};
           auto k = emitter->emitPointwiseGemmMma(
-              kernelName("linear_mma_" + stringifyPrecision(precision).str() +
+              kernelName("linear_mma_" +
+                         stringifyPrecision(options.precision).str() +
                          activationSuffix(linear.getActivation()).str()),
-              s, linear.getActivation(), /*pooled=*/false, precision, types);
+              s, linear.getActivation(), /*pooled=*/false, options.precision,
+              types);
           if (k.accumulatesOutput)
             zeroOutput(outView, op->getLoc());
           launch(k,
@@ -768,7 +773,7 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
           r = in[2] * in[3];
         }
         int64_t m = linear.getWeight().getType().getDimSize(0);
-        if (linearFragments && isHalf(precision) &&
+        if (options.linearFragments && isHalf(options.precision) &&
             linear.getPrologue() == nn::Prologue::flatten &&
             linearOnFragments(k, storage(linear.getInput()),
                               weightType(op, linear.getWeight()))) {
@@ -777,7 +782,7 @@ LogicalResult GraphLowering::lowerOp(Operation *op) {
                          storage(linear.getResult())};
           auto kl = emitter->emitLinearMma(
               kernelName("linear_mma_fragments_" +
-                         stringifyPrecision(precision).str() +
+                         stringifyPrecision(options.precision).str() +
                          activationSuffix(linear.getActivation()).str()),
               n, k, m, linear.getActivation(), types);
           launch(kl,
@@ -898,8 +903,8 @@ LogicalResult GraphLowering::run() {
   llvm::append_range(info, outType.getShape());
   info.push_back(workspaceBytes);
   info.push_back(weightBytes);
-  info.push_back(int64_t(precision));
-  info.push_back(dependentLaunch);
+  info.push_back(int64_t(options.precision));
+  info.push_back(options.kernels.dependentLaunch);
   auto infoType = MemRefType::get({int64_t(info.size())}, builder.getI64Type());
   memref::GlobalOp::create(
       builder, loc, "ptxnet_model_info", builder.getStringAttr("public"),
@@ -994,14 +999,22 @@ void ConvertNNToGPUPass::runOnOperation() {
   int64_t warpKSteps = gemmWarpKSteps;
   if (warpKSteps == 0)
     warpKSteps = singleImage ? 2 : 4;
-  GemmTuning tuning{
+  LoweringOptions options;
+  options.precision = *kind;
+  options.kernels.blockSize = blockSize;
+  options.kernels.dependentLaunch = dependentLaunch;
+  options.kernels.f16DepthwiseMath = f16DepthwiseMath;
+  options.kernels.depthwiseColumnRows = depthwiseColumnRows;
+  options.kernels.f16StemMath = f16StemMath;
+  options.kernels.tuning = {
       blocksPerSM,          gemmWarpsPerSM,   gemmTileBlocksPerSM,
       warpKSteps,           gemmAsyncStages,  gemmAsyncMinK,
       gemmAsyncBlocksPerSM, gemmSingleSliceK, ringSharedKB * 1024};
-  GraphLowering lowering(module, graphs.front(), blockSize, *kind,
-                         dependentLaunch, f16DepthwiseMath, tuning,
-                         linearMmaMinBatch, linearFragments, denseConvMma,
-                         padPlanes, depthwiseColumnRows, f16StemMath);
+  options.linearMmaMinBatch = linearMmaMinBatch;
+  options.linearFragments = linearFragments;
+  options.denseConvMma = denseConvMma;
+  options.padPlanes = padPlanes;
+  GraphLowering lowering(module, graphs.front(), options);
   if (failed(lowering.run()))
     signalPassFailure();
 }
